@@ -1,0 +1,120 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { allows, type AllowList } from '../src/access-policy';
+import { AppError } from '../src/errors';
+import { ifRangeMatches } from '../src/http/if-range';
+import { parseBucket, parseObjectAddress, type ObjectAddress } from '../src/http/object-address';
+import { attachmentHeader, passedHeaders } from '../src/http/object-headers';
+import { parseRange } from '../src/http/range';
+import { streamBody } from '../src/http/stream-body';
+import { validate } from '../src/http/validate';
+import type { Metrics } from '../src/metrics';
+import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/object-store';
+
+/**
+ * GET and HEAD /v1/objects/{bucket}/{key}: stream one object.
+ * GET /v1/objects/{bucket}: list keys as JSON.
+ */
+export interface ObjectRoutesDeps {
+  store: ObjectStore;
+  allow: AllowList;
+  metrics: Metrics;
+}
+
+const flag = z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true');
+
+const objectQuery = z.object({
+  download: flag.optional(),
+  filename: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^\u0000-\u001f\u007f/\\]+$/, 'must be a plain file name without control characters or slashes')
+    .optional(),
+});
+
+const listQuery = z.object({
+  prefix: z.string().max(1023).default(''),
+  delimiter: z.string().min(1).max(1).optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+export function objectRoutes(deps: ObjectRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/v1/objects/:bucket', async (req, res) => {
+    const bucket = parseBucket(req.path);
+    const query = validate(listQuery, req.query, 'query');
+    requireAllowed(deps.allow, bucket, query.prefix, `listing ${bucket}/${query.prefix}`);
+    const page = await deps.store.listObjects({ bucket, ...query });
+    res.json(page);
+  });
+
+  router.get('/v1/objects/:bucket/*key', (req, res) => serveObject(deps, req, res, 'GET'));
+  router.head('/v1/objects/:bucket/*key', (req, res) => serveObject(deps, req, res, 'HEAD'));
+
+  const methodNotAllowed = () => {
+    throw new AppError('MethodNotAllowed', 'Objects are read-only here: use GET or HEAD.', {
+      headers: { Allow: 'GET, HEAD' },
+    });
+  };
+  router.all('/v1/objects/:bucket', methodNotAllowed);
+  router.all('/v1/objects/:bucket/*key', methodNotAllowed);
+  return router;
+}
+
+async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, method: 'GET' | 'HEAD'): Promise<void> {
+  const address = parseObjectAddress(req.path);
+  requireAllowed(deps.allow, address.bucket, address.key, `${address.bucket}/${address.key}`);
+  const query = validate(objectQuery, req.query, 'query');
+  const upstream = await fetchObject(deps.store, method, objectRequest(req, address), req.get('if-range'));
+
+  res.status(upstream.status).set(passedHeaders(upstream.headers));
+  if (query.download || query.filename) {
+    res.set('Content-Disposition', attachmentHeader(address.key, query.filename));
+  }
+  if (!upstream.body) {
+    res.end();
+    return;
+  }
+  deps.metrics.streamsInFlight.inc();
+  const result = await streamBody(upstream.body, res, (n) => deps.metrics.bytesStreamed.inc(n));
+  deps.metrics.streamsInFlight.dec();
+  deps.metrics.streamOutcomes.inc({ outcome: result.outcome });
+  res.locals.stream = result;
+}
+
+function objectRequest(req: Request, address: ObjectAddress): ObjectRequest {
+  const range = parseRange(req.get('range'));
+  return {
+    ...address,
+    range: range.kind === 'single' ? range.header : undefined,
+    preconditions: {
+      ifMatch: req.get('if-match'),
+      ifNoneMatch: req.get('if-none-match'),
+      ifModifiedSince: req.get('if-modified-since'),
+      ifUnmodifiedSince: req.get('if-unmodified-since'),
+    },
+  };
+}
+
+/** GET or HEAD, honouring If-Range: a range of a different version becomes the whole object. */
+async function fetchObject(
+  store: ObjectStore,
+  method: 'GET' | 'HEAD',
+  request: ObjectRequest,
+  ifRange: string | undefined,
+): Promise<ObjectResponse> {
+  const fetch = (r: ObjectRequest) => (method === 'GET' ? store.getObject(r) : store.headObject(r));
+  const upstream = await fetch(request);
+  if (upstream.status !== 206 || ifRange === undefined || ifRangeMatches(ifRange, upstream.headers)) return upstream;
+  upstream.body?.destroy();
+  return fetch({ ...request, range: undefined });
+}
+
+function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {
+  if (!allows(allow, bucket, keyOrPrefix)) {
+    throw new AppError('NotAllowed', `This service is not configured to read ${what} (see OSS_ALLOW).`);
+  }
+}

@@ -1,0 +1,176 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { parseAllowList, type AllowList } from './access-policy';
+
+/**
+ * The only module that reads process.env. It parses every variable into one
+ * frozen, typed object and fails at start with one message that names every
+ * bad variable, so an operator fixes the whole file in one go.
+ */
+
+export const CREDENTIALS_SOURCES = ['ecs_ram_role', 'oidc_role_arn', 'credentials_uri', 'access_key'] as const;
+export type CredentialsSourceName = (typeof CREDENTIALS_SOURCES)[number];
+
+export interface CredentialsConfig {
+  source: CredentialsSourceName;
+  /** ecs_ram_role: the role name; undefined = discover it from the metadata service. */
+  ecsRoleName?: string;
+  /** ecs_ram_role: allow the unhardened (token-less) IMDS path as a fallback. Off by default. */
+  imdsV1Allowed: boolean;
+  credentialsUri?: string;
+  accessKeyId?: string;
+  accessKeySecret?: string;
+  oidc?: { roleArn: string; providerArn: string; tokenFile: string; roleSessionName: string; stsEndpoint?: string };
+  /** Never hand out a credential that expires within this margin. */
+  expiryMarginMs: number;
+  /** Start refreshing in the background when this little life is left. */
+  refreshAheadMs: number;
+  /** After a failed refresh, wait this long before asking the source again (requests fail fast meanwhile). */
+  retryIntervalMs: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  oss: {
+    region: string;
+    endpoint: string;
+    signatureVersion: 1 | 4;
+    /** Abort an upstream body that sends nothing for this long. */
+    idleTimeoutMs: number;
+    /** Time allowed for OSS to answer with headers. */
+    requestTimeoutMs: number;
+  };
+  allow: AllowList;
+  credentials: CredentialsConfig;
+  downloadRoot: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const seconds = (fallback: number) => z.coerce.number().int().min(0).max(86_400).default(fallback);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  OSS_REGION: z.string({ error: 'is required (for example cn-beijing)' }).regex(REGION, 'must look like cn-beijing'),
+  OSS_ENDPOINT: optionalText.pipe(httpUrl.optional()),
+  OSS_SIGNATURE_VERSION: z.enum(['1', '4']).default('4'),
+  OSS_IDLE_TIMEOUT_SECONDS: seconds(30),
+  OSS_REQUEST_TIMEOUT_SECONDS: seconds(60),
+  OSS_ALLOW: z.string({ error: 'is required: comma-separated bucket or bucket/prefix entries, or *' }).trim().min(1, 'must not be empty'),
+  CREDENTIALS_SOURCE: z.enum(CREDENTIALS_SOURCES).default('ecs_ram_role'),
+  ALIBABA_CLOUD_ECS_METADATA: optionalText,
+  ALIBABA_CLOUD_IMDSV1_DISABLED: optionalText,
+  ALIBABA_CLOUD_CREDENTIALS_URI: optionalText.pipe(httpUrl.optional()),
+  ALIBABA_CLOUD_ACCESS_KEY_ID: optionalText,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: optionalText,
+  ALIBABA_CLOUD_ROLE_ARN: optionalText,
+  ALIBABA_CLOUD_OIDC_PROVIDER_ARN: optionalText,
+  ALIBABA_CLOUD_OIDC_TOKEN_FILE: optionalText,
+  ALIBABA_CLOUD_ROLE_SESSION_NAME: optionalText,
+  ALIBABA_CLOUD_STS_ENDPOINT: optionalText,
+  CREDENTIALS_EXPIRY_MARGIN_SECONDS: seconds(300),
+  CREDENTIALS_REFRESH_AHEAD_SECONDS: seconds(900),
+  CREDENTIALS_RETRY_SECONDS: seconds(5),
+  DOWNLOAD_ROOT: z.string().min(1).default('./downloads'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+/** Parse the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Cross-variable checks read the raw values too, so one message lists everything at once.
+  const allow = env.OSS_ALLOW?.trim() ? parseAllowList(env.OSS_ALLOW) : undefined;
+  if (allow && !allow.ok) problems.push(`OSS_ALLOW: ${allow.error}`);
+  problems.push(...credentialProblems(env));
+  if (!parsed.success || !allow?.ok || problems.length > 0) throw new ConfigError(problems);
+
+  const e = parsed.data;
+  if (e.CREDENTIALS_EXPIRY_MARGIN_SECONDS >= e.CREDENTIALS_REFRESH_AHEAD_SECONDS) {
+    throw new ConfigError(['CREDENTIALS_REFRESH_AHEAD_SECONDS: must be larger than CREDENTIALS_EXPIRY_MARGIN_SECONDS']);
+  }
+  return deepFreeze({
+    port: e.PORT,
+    host: e.HOST,
+    oss: {
+      region: e.OSS_REGION,
+      endpoint: e.OSS_ENDPOINT ?? `https://oss-${e.OSS_REGION}-internal.aliyuncs.com`,
+      signatureVersion: e.OSS_SIGNATURE_VERSION === '1' ? 1 : 4,
+      idleTimeoutMs: e.OSS_IDLE_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: e.OSS_REQUEST_TIMEOUT_SECONDS * 1000,
+    },
+    allow: allow.value,
+    credentials: credentialsConfig(e),
+    downloadRoot: path.resolve(e.DOWNLOAD_ROOT),
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+const REQUIRED_BY_SOURCE: Record<CredentialsSourceName, string[]> = {
+  ecs_ram_role: [],
+  credentials_uri: ['ALIBABA_CLOUD_CREDENTIALS_URI'],
+  access_key: ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'],
+  oidc_role_arn: ['ALIBABA_CLOUD_ROLE_ARN', 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN', 'ALIBABA_CLOUD_OIDC_TOKEN_FILE'],
+};
+
+function credentialProblems(env: NodeJS.ProcessEnv): string[] {
+  const source = (env.CREDENTIALS_SOURCE?.trim() || 'ecs_ram_role') as CredentialsSourceName;
+  const required = REQUIRED_BY_SOURCE[source] ?? []; // an unknown source is reported by the schema
+  return required
+    .filter((name) => !env[name]?.trim())
+    .map((name) => `${name}: is required when CREDENTIALS_SOURCE=${source}`);
+}
+
+function credentialsConfig(e: Env): CredentialsConfig {
+  return {
+    source: e.CREDENTIALS_SOURCE,
+    ecsRoleName: e.ALIBABA_CLOUD_ECS_METADATA,
+    // Hardened mode (a metadata token on every call) unless explicitly allowed otherwise.
+    imdsV1Allowed: e.ALIBABA_CLOUD_IMDSV1_DISABLED?.toLowerCase() === 'false',
+    credentialsUri: e.ALIBABA_CLOUD_CREDENTIALS_URI,
+    accessKeyId: e.ALIBABA_CLOUD_ACCESS_KEY_ID,
+    accessKeySecret: e.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+    oidc:
+      e.ALIBABA_CLOUD_ROLE_ARN && e.ALIBABA_CLOUD_OIDC_PROVIDER_ARN && e.ALIBABA_CLOUD_OIDC_TOKEN_FILE
+        ? {
+            roleArn: e.ALIBABA_CLOUD_ROLE_ARN,
+            providerArn: e.ALIBABA_CLOUD_OIDC_PROVIDER_ARN,
+            tokenFile: e.ALIBABA_CLOUD_OIDC_TOKEN_FILE,
+            roleSessionName: e.ALIBABA_CLOUD_ROLE_SESSION_NAME ?? 'oss-download-service',
+            stsEndpoint: e.ALIBABA_CLOUD_STS_ENDPOINT,
+          }
+        : undefined,
+    expiryMarginMs: e.CREDENTIALS_EXPIRY_MARGIN_SECONDS * 1000,
+    refreshAheadMs: e.CREDENTIALS_REFRESH_AHEAD_SECONDS * 1000,
+    retryIntervalMs: e.CREDENTIALS_RETRY_SECONDS * 1000,
+  };
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

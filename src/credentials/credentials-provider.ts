@@ -1,0 +1,188 @@
+import type { Clock } from '../clock';
+import { AppError } from '../errors';
+
+/**
+ * One STS triple and when it stops working. The three parts always come from
+ * the same answer of the credential source: a triple mixed across a refresh
+ * (new AccessKeyId, old SecurityToken) is refused by OSS.
+ */
+export interface StsCredentials {
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  /** Empty for a long-term AccessKey (CREDENTIALS_SOURCE=access_key). */
+  readonly securityToken: string;
+  /** Epoch ms; null when the credential does not expire (a long-term AccessKey). */
+  readonly expiresAt: number | null;
+}
+
+/** Where credentials come from: @alicloud/credentials in production, a fake in unit tests. */
+export interface CredentialSource {
+  /** For logs and /readyz: ecs_ram_role, credentials_uri, ... */
+  readonly name: string;
+  fetch(): Promise<StsCredentials>;
+  /** Forget anything cached, so the next fetch asks the metadata service again. */
+  reset(): void;
+}
+
+/** What routes and the OSS module see. */
+export interface CredentialsProvider {
+  /** The triple to sign the next OSS request with; throws AppError CredentialsUnavailable. */
+  getCredentials(): Promise<StsCredentials>;
+  /**
+   * OSS refused `rejected` (InvalidAccessKeyId, SecurityTokenExpired): fetch a
+   * new triple now. Resolves to the triple to retry with, or null when the
+   * source had nothing newer.
+   */
+  refreshAfterRejection(rejected: StsCredentials): Promise<StsCredentials | null>;
+  status(): CredentialStatus;
+}
+
+export interface CredentialStatus {
+  source: string;
+  /** A credential that may be handed out right now is in hand. */
+  valid: boolean;
+  expiresAt: number | null;
+  /** Why there is no valid credential (no secrets, no library messages). */
+  reason?: string;
+}
+
+export interface CredentialProviderWrapperOptions {
+  clock: Clock;
+  /** Never hand out a credential that expires within this margin. */
+  expiryMarginMs: number;
+  /** Start a background refresh when less than this is left. */
+  refreshAheadMs: number;
+  /** After an attempt, wait this long before the next one; requests without a valid credential fail fast meanwhile. */
+  retryIntervalMs: number;
+  onRefresh?: (event: RefreshEvent) => void;
+}
+
+export type RefreshEvent =
+  | { outcome: 'refreshed'; source: string; expiresAt: number | null; changed: boolean }
+  | { outcome: 'failed'; source: string; error: unknown };
+
+/**
+ * The TypeScript port of the Python example's `CredentialProviderWrapper`:
+ * every OSS request asks it for the triple to sign with, at the moment it signs.
+ *
+ * The Python wrapper re-read the three getters on each call. Doing that
+ * directly on @alicloud/credentials 2.4 has four problems, each fixed here:
+ * - the three getters can straddle a refresh and return a mixed triple, so one
+ *   triple is taken from one source answer;
+ * - inside the library's 60-minute prefetch window every call goes to the
+ *   metadata service, and concurrent callers each make their own request, so
+ *   this wrapper caches the triple and shares one refresh among all callers
+ *   (single-flight), at most one attempt per retry interval;
+ * - the library can hand back an already expired credential without an error
+ *   when the metadata service is down, so the wrapper checks the expiry itself
+ *   and fails fast with CredentialsUnavailable instead;
+ * - the library's credential carries no expiry, so the source returns it.
+ * While the metadata service is down and the cached triple is still valid,
+ * requests keep using it; when the service returns, the next attempt recovers.
+ */
+export class CredentialProviderWrapper implements CredentialsProvider {
+  private current: StsCredentials | null = null;
+  private inFlight: Promise<void> | null = null;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastFailure: string | null = null;
+
+  constructor(
+    private readonly source: CredentialSource,
+    private readonly options: CredentialProviderWrapperOptions,
+  ) {}
+
+  async getCredentials(): Promise<StsCredentials> {
+    const now = this.options.clock.now();
+    if (this.current && this.isUsable(this.current, now)) {
+      if (this.isDueForRefresh(this.current, now) && this.mayAttempt(now)) {
+        void this.refresh(); // in the background: the cached triple is still good
+      }
+      return this.current;
+    }
+    if (!this.inFlight && !this.mayAttempt(now)) throw this.unavailable();
+    await this.refresh();
+    if (this.current && this.isUsable(this.current, this.options.clock.now())) return this.current;
+    throw this.unavailable();
+  }
+
+  async refreshAfterRejection(rejected: StsCredentials): Promise<StsCredentials | null> {
+    if (this.current && this.current.accessKeyId !== rejected.accessKeyId) {
+      return this.isUsable(this.current, this.options.clock.now()) ? this.current : null;
+    }
+    if (!this.inFlight) {
+      // A storm of rejections must not become a storm of metadata requests.
+      if (!this.mayAttempt(this.options.clock.now())) return null;
+      this.source.reset(); // the library's cache holds the rejected triple
+    }
+    await this.refresh();
+    const fresh = this.current;
+    if (!fresh || fresh.accessKeyId === rejected.accessKeyId) return null;
+    return this.isUsable(fresh, this.options.clock.now()) ? fresh : null;
+  }
+
+  status(): CredentialStatus {
+    const now = this.options.clock.now();
+    const valid = this.current !== null && this.isUsable(this.current, now);
+    return {
+      source: this.source.name,
+      valid,
+      expiresAt: this.current?.expiresAt ?? null,
+      reason: valid ? undefined : this.unavailableReason(),
+    };
+  }
+
+  /** Single-flight: concurrent callers share one request to the source. */
+  private refresh(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    this.lastAttemptAt = this.options.clock.now();
+    this.inFlight = this.source
+      .fetch()
+      .then(
+        (fetched) => this.accept(fetched),
+        (error: unknown) => {
+          this.lastFailure = `the ${this.source.name} credential source failed`;
+          this.options.onRefresh?.({ outcome: 'failed', source: this.source.name, error });
+        },
+      )
+      .finally(() => {
+        this.inFlight = null;
+      });
+    return this.inFlight;
+  }
+
+  private accept(fetched: StsCredentials): void {
+    const now = this.options.clock.now();
+    if (!this.isUsable(fetched, now)) {
+      // What the library hands back while the metadata service is down.
+      this.lastFailure = `the ${this.source.name} credential source returned a credential that is expired or about to expire`;
+      this.options.onRefresh?.({ outcome: 'failed', source: this.source.name, error: new Error(this.lastFailure) });
+      return;
+    }
+    const changed = this.current?.accessKeyId !== fetched.accessKeyId;
+    this.current = fetched;
+    this.lastFailure = null;
+    this.options.onRefresh?.({ outcome: 'refreshed', source: this.source.name, expiresAt: fetched.expiresAt, changed });
+  }
+
+  private isUsable(credentials: StsCredentials, now: number): boolean {
+    return credentials.expiresAt === null || credentials.expiresAt - now > this.options.expiryMarginMs;
+  }
+
+  private isDueForRefresh(credentials: StsCredentials, now: number): boolean {
+    return credentials.expiresAt !== null && credentials.expiresAt - now <= this.options.refreshAheadMs;
+  }
+
+  private mayAttempt(now: number): boolean {
+    return now - this.lastAttemptAt >= this.options.retryIntervalMs;
+  }
+
+  private unavailableReason(): string {
+    if (this.lastFailure) return this.lastFailure;
+    if (this.current) return 'the cached credential has expired or is about to expire';
+    return 'no credential has been fetched yet';
+  }
+
+  private unavailable(): AppError {
+    return new AppError('CredentialsUnavailable', `No valid OSS credential: ${this.unavailableReason()}.`);
+  }
+}

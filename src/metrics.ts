@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CredentialsProvider } from './credentials/credentials-provider';
+
+/**
+ * Prometheus metrics, on a registry of the app's own (tests build many apps in
+ * one process). Labels never carry keys, tokens or object names.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by route, method and status.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request to the end of the response.',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly bytesStreamed = new Counter({
+    name: 'object_bytes_streamed_total',
+    help: 'Object bytes sent to callers.',
+    registers: [this.registry],
+  });
+
+  readonly streamsInFlight = new Gauge({
+    name: 'object_streams_in_flight',
+    help: 'Object bodies being streamed right now.',
+    registers: [this.registry],
+  });
+
+  readonly streamOutcomes = new Counter({
+    name: 'object_streams_total',
+    help: 'Object streams by how they ended: complete, client_aborted, upstream_failed.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamResponses = new Counter({
+    name: 'oss_responses_total',
+    help: 'Answers from OSS, by HTTP status and OSS error code (empty on success).',
+    labelNames: ['status', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly credentialRefreshes = new Counter({
+    name: 'credential_refreshes_total',
+    help: 'Credential refresh attempts, by outcome (refreshed, failed).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Gauges read from the provider at scrape time. */
+  observeCredentials(credentials: CredentialsProvider): void {
+    new Gauge({
+      name: 'credential_valid',
+      help: '1 while a credential that may be handed out is in hand.',
+      labelNames: ['source'] as const,
+      registers: [this.registry],
+      collect() {
+        const s = credentials.status();
+        this.reset();
+        this.set({ source: s.source }, s.valid ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'credential_expiry_timestamp_seconds',
+      help: 'When the credential in hand expires (absent for credentials that never expire).',
+      registers: [this.registry],
+      collect() {
+        const { expiresAt } = credentials.status();
+        this.reset();
+        if (expiresAt !== null) this.set(expiresAt / 1000);
+      },
+    });
+  }
+}

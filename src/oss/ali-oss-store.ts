@@ -1,0 +1,259 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import OSS from 'ali-oss';
+import type { AliOssOptions, RawOssClient, RawResponse } from './ali-oss-internals';
+import { AppError, isAppError } from '../errors';
+import type { CredentialsProvider, StsCredentials } from '../credentials/credentials-provider';
+import { watchIdleBody } from './idle-watchdog';
+import type { ListPage, ListRequest, ObjectRequest, ObjectResponse, ObjectStore } from './object-store';
+import { CREDENTIAL_REJECTED_CODES, networkError, parseErrorXml, toAppError, type OssFailure } from './oss-errors';
+
+/**
+ * The only module that imports ali-oss.
+ *
+ * ali-oss has no per-request credentials provider (its refreshSTSToken runs on
+ * a timer, unguarded, so parallel requests can go out with an old triple).
+ * Building a client costs microseconds and all clients share this module's
+ * keep-alive agents, so every OSS request here gets a client built from the
+ * triple the CredentialsProvider hands out at that moment.
+ */
+
+export interface AliOssStoreOptions {
+  credentials: CredentialsProvider;
+  /** e.g. cn-beijing */
+  region: string;
+  /** e.g. https://oss-cn-beijing-internal.aliyuncs.com, or http://127.0.0.1:PORT for an emulator */
+  endpoint: string;
+  signatureVersion: 1 | 4;
+  /** Time for OSS to answer with headers. */
+  requestTimeoutMs: number;
+  /** Abort a body that sends nothing for this long. */
+  idleTimeoutMs: number;
+  /** Called once per request sent to OSS (metrics). */
+  onUpstreamResponse?: (event: { status: number; code?: string }) => void;
+}
+
+/** ali-oss throws on any status not listed; the store reads every answer itself. */
+const EVERY_STATUS = Array.from({ length: 500 }, (_, i) => 100 + i);
+/** An OSS error document is small; never buffer more than this of one. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxFreeSockets: 64, timeout: 120_000 };
+
+export class AliOssStore implements ObjectStore {
+  private readonly httpAgent = new http.Agent(agentOptions);
+  private readonly httpsAgent = new https.Agent(agentOptions);
+
+  constructor(private readonly options: AliOssStoreOptions) {}
+
+  getObject(request: ObjectRequest): Promise<ObjectResponse> {
+    return this.fetchObject('GET', request);
+  }
+
+  headObject(request: ObjectRequest): Promise<ObjectResponse> {
+    return this.fetchObject('HEAD', request);
+  }
+
+  async listObjects(request: ListRequest): Promise<ListPage> {
+    const what = `the listing of bucket ${request.bucket}`;
+    const list = (creds: StsCredentials) =>
+      this.client(creds, request.bucket).listV2(
+        {
+          prefix: request.prefix,
+          'max-keys': String(request.limit),
+          ...(request.delimiter ? { delimiter: request.delimiter } : {}),
+          ...(request.cursor ? { 'continuation-token': request.cursor } : {}),
+        },
+        { timeout: this.options.requestTimeoutMs },
+      );
+    const result = await this.withFreshCredentials(what, async (creds) => {
+      try {
+        return { ok: true as const, value: await list(creds) };
+      } catch (err) {
+        return { ok: false as const, failure: listFailure(err, what) };
+      }
+    });
+    return {
+      objects: result.objects.map((o) => ({
+        key: o.name,
+        size: o.size,
+        etag: o.etag,
+        lastModified: o.lastModified,
+        storageClass: o.storageClass,
+      })),
+      prefixes: (result.prefixes as string[] | null) ?? [],
+      nextCursor: result.isTruncated ? (result.nextContinuationToken ?? null) : null,
+    };
+  }
+
+  private async fetchObject(method: 'GET' | 'HEAD', request: ObjectRequest): Promise<ObjectResponse> {
+    const what = `object ${request.key} in bucket ${request.bucket}`;
+    const response = await this.withFreshCredentials(what, (creds) => this.send(method, request, creds, what));
+    const body = method === 'GET' && response.status !== 304 ? response.res : null;
+    if (body) {
+      watchIdleBody(body, this.options.idleTimeoutMs, () =>
+        body.destroy(new AppError('UpstreamUnavailable', `OSS stopped sending ${what}.`, { status: 504 })),
+      );
+    } else {
+      response.res.resume(); // nothing to read: free the socket for the next request
+    }
+    return { status: response.status as ObjectResponse['status'], headers: flatHeaders(response.headers), body };
+  }
+
+  /**
+   * Run `attempt` with the current triple; when OSS refuses the triple itself
+   * (rotated away, revoked), ask the provider for a new one and try once more.
+   */
+  private async withFreshCredentials<T>(
+    what: string,
+    attempt: (creds: StsCredentials) => Promise<{ ok: true; value: T } | { ok: false; failure: OssFailure }>,
+  ): Promise<T> {
+    const creds = await this.options.credentials.getCredentials();
+    let outcome = await attempt(creds);
+    if (!outcome.ok && outcome.failure.code && CREDENTIAL_REJECTED_CODES.has(outcome.failure.code)) {
+      const fresh = await this.options.credentials.refreshAfterRejection(creds);
+      if (fresh) outcome = await attempt(fresh);
+    }
+    if (!outcome.ok) throw toAppError(outcome.failure, what);
+    return outcome.value;
+  }
+
+  private async send(
+    method: 'GET' | 'HEAD',
+    request: ObjectRequest,
+    creds: StsCredentials,
+    what: string,
+  ): Promise<{ ok: true; value: RawResponse } | { ok: false; failure: OssFailure }> {
+    const client = this.client(creds, request.bucket);
+    let response: RawResponse;
+    try {
+      response = await this.rawRequest(client, method, request.key, upstreamHeaders(request));
+    } catch (err) {
+      throw isAppError(err) ? err : networkError(err, what);
+    }
+    if (response.status < 400) {
+      this.options.onUpstreamResponse?.({ status: response.status });
+      return { ok: true, value: response };
+    }
+    const failure = await readFailure(response, method, this.options.idleTimeoutMs);
+    this.options.onUpstreamResponse?.({ status: failure.status, code: failure.code });
+    if (failure.status === 416 && failure.objectSize === undefined) {
+      failure.objectSize = await this.objectSize(client, request.key);
+    }
+    return { ok: false, failure };
+  }
+
+  /** For `Content-Range: bytes *\/size` on a 416, when OSS's answer did not say the size. */
+  private async objectSize(client: OSS, key: string): Promise<number | undefined> {
+    try {
+      const head = await this.rawRequest(client, 'HEAD', key, {});
+      head.res.resume();
+      const length = Number(flatHeaders(head.headers)['content-length']);
+      return head.status === 200 && Number.isFinite(length) ? length : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * ali-oss's own request path (signing, agents, timeouts), reading every
+   * answer ourselves: on a streamed request ali-oss throws the error body away,
+   * so a 403 would come back as "UnknownError" and a missing bucket as NoSuchKey.
+   */
+  private rawRequest(client: OSS, method: string, key: string, headers: Record<string, string>): Promise<RawResponse> {
+    const raw = client as unknown as RawOssClient;
+    const params = raw._objectRequestParams(method, key, { headers, timeout: this.options.requestTimeoutMs });
+    params.customResponse = true;
+    params.successStatuses = EVERY_STATUS;
+    return raw.request(params);
+  }
+
+  private client(creds: StsCredentials, bucket: string): OSS {
+    const options: AliOssOptions = {
+      accessKeyId: creds.accessKeyId,
+      accessKeySecret: creds.accessKeySecret,
+      stsToken: creds.securityToken || undefined,
+      // ali-oss warns on every client built with a token but no refresh interval;
+      // its timer-driven refresh is never used here (one client per request).
+      refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER,
+      bucket,
+      endpoint: this.options.endpoint,
+      region: `oss-${this.options.region}`,
+      secure: this.options.endpoint.startsWith('https:'),
+      authorizationV4: this.options.signatureVersion === 4,
+      timeout: this.options.requestTimeoutMs,
+      agent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+    };
+    return new OSS(options);
+  }
+}
+
+/** The headers the caller's request turns into on the OSS request. */
+function upstreamHeaders(request: ObjectRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const p = request.preconditions;
+  if (request.range) {
+    headers.Range = request.range;
+    // Without it OSS ignores an unsatisfiable range and sends the whole object
+    // with 200; with it, a start past the end is 416 and an end past it is clamped.
+    headers['x-oss-range-behavior'] = 'standard';
+  }
+  if (p.ifMatch) headers['If-Match'] = p.ifMatch;
+  if (p.ifNoneMatch) headers['If-None-Match'] = p.ifNoneMatch;
+  if (p.ifModifiedSince) headers['If-Modified-Since'] = p.ifModifiedSince;
+  if (p.ifUnmodifiedSince) headers['If-Unmodified-Since'] = p.ifUnmodifiedSince;
+  return headers;
+}
+
+async function readFailure(response: RawResponse, method: string, idleTimeoutMs: number): Promise<OssFailure> {
+  const headers = flatHeaders(response.headers);
+  // HEAD answers have no body; OSS puts the error document, base64, in x-oss-err.
+  const xml =
+    method === 'HEAD'
+      ? Buffer.from(headers['x-oss-err'] ?? '', 'base64').toString('utf8')
+      : await readSmallBody(response.res, idleTimeoutMs).catch(() => '');
+  const parsed = parseErrorXml(xml);
+  const sizeMatch = /^bytes \*\/(\d+)$/.exec(headers['content-range'] ?? '');
+  return {
+    status: response.status,
+    code: parsed.code ?? headers['x-oss-error-code'],
+    requestId: parsed.requestId ?? headers['x-oss-request-id'],
+    objectSize: sizeMatch ? Number(sizeMatch[1]) : undefined,
+  };
+}
+
+function readSmallBody(res: IncomingMessage, idleTimeoutMs: number): Promise<string> {
+  watchIdleBody(res, idleTimeoutMs, () => res.destroy(new Error('error body stalled')));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    res.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > MAX_ERROR_BODY_BYTES) {
+        res.destroy();
+        resolve(Buffer.concat(chunks).toString('utf8'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+/** ali-oss's listV2 throws; its error carries status, Code and RequestId when OSS sent XML. */
+function listFailure(err: unknown, what: string): OssFailure {
+  const e = err as { status?: number; code?: string; requestId?: string };
+  if (typeof e.status !== 'number' || e.status < 100) throw networkError(err, what);
+  return { status: e.status, code: e.code, requestId: e.requestId };
+}
+
+function flatHeaders(headers: RawResponse['headers']): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}

@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * What routes see of OSS. One implementation (ali-oss-store.ts) talks to OSS;
+ * unit tests pass fakes. Every method throws AppError with this project's
+ * codes, never an SDK error.
+ */
+export interface ObjectStore {
+  getObject(request: ObjectRequest): Promise<ObjectResponse>;
+  headObject(request: ObjectRequest): Promise<ObjectResponse>;
+  listObjects(request: ListRequest): Promise<ListPage>;
+}
+
+/** The conditional headers HTTP defines, forwarded to OSS as the caller sent them. */
+export interface Preconditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+  ifUnmodifiedSince?: string;
+}
+
+export interface ObjectRequest {
+  bucket: string;
+  key: string;
+  /** One byte range, `bytes=first-last`, `bytes=first-` or `bytes=-suffix`. */
+  range?: string;
+  preconditions: Preconditions;
+}
+
+export interface ObjectResponse {
+  status: 200 | 206 | 304;
+  /** OSS's response headers, lower-case names; the route decides which to pass on. */
+  headers: Readonly<Record<string, string>>;
+  /** The object's bytes; null for HEAD and 304. Destroy it to abort the upstream request. */
+  body: Readable | null;
+}
+
+export interface ListRequest {
+  bucket: string;
+  prefix: string;
+  delimiter?: string;
+  limit: number;
+  /** Opaque: the nextCursor of the previous page. */
+  cursor?: string;
+}
+
+export interface ObjectSummary {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  storageClass: string;
+}
+
+export interface ListPage {
+  objects: ObjectSummary[];
+  prefixes: string[];
+  nextCursor: string | null;
+}

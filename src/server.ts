@@ -1,0 +1,80 @@
+import http from 'node:http';
+import { createApp } from './app';
+import { systemClock } from './clock';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createCredentialsProvider } from './credentials/create-credentials-provider';
+import { createLogger, type Logger } from './logger';
+import { Metrics } from './metrics';
+import { AliOssStore } from './oss/ali-oss-store';
+
+/**
+ * The entry point: read the configuration, build the real dependencies,
+ * listen, and shut down cleanly on SIGTERM or SIGINT.
+ */
+export async function main(): Promise<http.Server> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`oss-download-service: ${err.message}\n`);
+    process.exit(2);
+  }
+
+  const logger = createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const credentials = createCredentialsProvider(config.credentials, { clock: systemClock, logger, metrics });
+  if (config.credentials.source === 'access_key') {
+    logger.warn('CREDENTIALS_SOURCE=access_key: a long-term AccessKey is for local development only');
+  }
+  const store = new AliOssStore({
+    credentials,
+    region: config.oss.region,
+    endpoint: config.oss.endpoint,
+    signatureVersion: config.oss.signatureVersion,
+    requestTimeoutMs: config.oss.requestTimeoutMs,
+    idleTimeoutMs: config.oss.idleTimeoutMs,
+    onUpstreamResponse: (e) => metrics.upstreamResponses.inc({ status: String(e.status), code: e.code ?? '' }),
+  });
+  const lifecycle = { draining: false };
+  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle });
+
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info(
+    { host: config.host, port, region: config.oss.region, endpoint: config.oss.endpoint, credentialsSource: config.credentials.source },
+    'listening',
+  );
+
+  // Warm the credential cache so /readyz turns green without waiting for traffic.
+  credentials.getCredentials().catch(() => undefined);
+  handleSignals(server, lifecycle, logger);
+  return server;
+}
+
+function handleSignals(server: http.Server, lifecycle: { draining: boolean }, logger: Logger): void {
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (lifecycle.draining) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    lifecycle.draining = true;
+    logger.info({ signal }, 'draining: finishing in-flight requests');
+    server.close(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`oss-download-service: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
