@@ -3,7 +3,7 @@
  * @alicloud/credentials ECS code path inside a private network namespace and
  * needs `unshare -rn` (it skips loudly without it, except under CI=true).
  */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 /** @type {import('jest').Config} */
 module.exports = {
