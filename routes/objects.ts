@@ -51,8 +51,9 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
     res.json(page);
   });
 
-  router.get('/v1/objects/:bucket/*key', (req, res) => serveObject(deps, req, res, 'GET'));
+  // HEAD first: Express would otherwise answer HEAD with the GET handler.
   router.head('/v1/objects/:bucket/*key', (req, res) => serveObject(deps, req, res, 'HEAD'));
+  router.get('/v1/objects/:bucket/*key', (req, res) => serveObject(deps, req, res, 'GET'));
 
   const methodNotAllowed = () => {
     throw new AppError('MethodNotAllowed', 'Objects are read-only here: use GET or HEAD.', {

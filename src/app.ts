@@ -37,6 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(deps.logger));
   app.use(helmet());
   app.use(requestMetrics(deps.metrics));
+  deps.metrics.observeCredentials(deps.credentials);
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle: deps.lifecycle ?? { draining: false } }));
   app.use(metricsRoutes(deps.metrics));

@@ -33,7 +33,7 @@ export function planObjectResponse(request: OssRequest, object: StoredObject): O
     });
   }
   if (range.kind === 'full') {
-    const headers = { ...entityHeaders(object, request), 'Content-Length': String(object.size) };
+    const headers: Record<string, string> = { ...entityHeaders(object, request), 'Content-Length': String(object.size) };
     if (object.contentMd5) headers['Content-MD5'] = object.contentMd5;
     return { status: 200, headers, span: { start: 0, end: object.size - 1 } };
   }

@@ -22,7 +22,6 @@ export function createCredentialsProvider(
     retryIntervalMs: config.retryIntervalMs,
     onRefresh: (event) => logRefresh(deps.logger, deps.metrics, event),
   });
-  deps.metrics.observeCredentials(provider);
   return provider;
 }
 
