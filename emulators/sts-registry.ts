@@ -44,6 +44,11 @@ export class StsRegistry {
     return credential;
   }
 
+  /** Withdraw a credential before its expiry, as a detached or changed role does: OSS then answers InvalidAccessKeyId. */
+  revoke(accessKeyId: string): void {
+    this.byKeyId.delete(accessKeyId);
+  }
+
   lookup(accessKeyId: string): IssuedCredential | undefined {
     return this.byKeyId.get(accessKeyId);
   }
