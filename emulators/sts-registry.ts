@@ -20,6 +20,7 @@ export interface IssuedCredential {
 
 export class StsRegistry {
   private readonly byKeyId = new Map<string, IssuedCredential>();
+  private readonly revoked = new Set<string>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -46,11 +47,11 @@ export class StsRegistry {
 
   /** Withdraw a credential before its expiry, as a detached or changed role does: OSS then answers InvalidAccessKeyId. */
   revoke(accessKeyId: string): void {
-    this.byKeyId.delete(accessKeyId);
+    this.revoked.add(accessKeyId);
   }
 
   lookup(accessKeyId: string): IssuedCredential | undefined {
-    return this.byKeyId.get(accessKeyId);
+    return this.revoked.has(accessKeyId) ? undefined : this.byKeyId.get(accessKeyId);
   }
 
   isExpired(credential: IssuedCredential): boolean {
