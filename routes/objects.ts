@@ -71,7 +71,9 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   const query = validate(objectQuery, req.query, 'query');
   const upstream = await fetchObject(deps.store, method, objectRequest(req, address), req.get('if-range'));
 
-  res.status(upstream.status).set(passedHeaders(upstream.headers));
+  res.status(upstream.status);
+  // setHeader, not res.set: Express would append a charset to OSS's Content-Type.
+  for (const [name, value] of Object.entries(passedHeaders(upstream.headers))) res.setHeader(name, value);
   if (query.download || query.filename) {
     res.set('Content-Disposition', attachmentHeader(address.key, query.filename));
   }

@@ -23,9 +23,9 @@ export function resolveRange(header: string | undefined, size: number, standard:
   if (size === 0) return outOfRange;
   if (match[1] === '') return suffixRange(Number(match[2]), size, standard, outOfRange);
   const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Number(match[2]);
-  if (end < start) return FULL; // syntactically invalid: RFC 7233 says ignore the header
+  if (match[2] !== '' && Number(match[2]) < start) return FULL; // syntactically invalid: RFC 7233 says ignore the header
   if (start >= size) return outOfRange;
+  const end = match[2] === '' ? size - 1 : Number(match[2]);
   if (end >= size) return standard ? { kind: 'partial', start, end: size - 1 } : FULL;
   return { kind: 'partial', start, end };
 }

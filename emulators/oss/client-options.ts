@@ -4,8 +4,9 @@ import type { IssuedCredential } from '../sts-registry';
  * The ali-oss constructor options that reach the emulator. With an IP
  * endpoint ali-oss sends `Host: {bucket}.{region}.aliyuncs.com`, so `region`
  * must be the OSS-style `oss-{region}`; V4 strips the `oss-` again for the
- * signing scope. `refreshSTSTokenInterval: 0` silences ali-oss's warning
- * about a token without a refresher.
+ * signing scope. A `refreshSTSTokenInterval` (unused without a
+ * `refreshSTSToken` function) silences ali-oss's console warning about a
+ * token without a refresher.
  */
 export interface AliOssEmulatorOptions {
   region: string;
@@ -34,6 +35,6 @@ export function aliOssOptions(
     ...(credential.securityToken ? { stsToken: credential.securityToken } : {}),
     authorizationV4: signature === 'v4',
     secure: false,
-    refreshSTSTokenInterval: 0,
+    refreshSTSTokenInterval: 60 * 60 * 1000,
   };
 }

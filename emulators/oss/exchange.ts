@@ -25,7 +25,7 @@ export class Exchange {
     private readonly clock: Clock,
     onEnd: (record: RecordedRequest) => void,
   ) {
-    this.record = newRecord(this.requestId, req.method ?? 'GET');
+    this.record = newRecord(this.requestId, req.method ?? 'GET', req.url ?? '/');
     res.on('close', () => {
       this.aborter.abort();
       this.record.completed = res.writableFinished && !this.endedByEmulator;

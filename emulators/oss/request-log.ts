@@ -10,6 +10,8 @@ import type { FaultKind } from './faults';
 export interface RecordedRequest {
   requestId: string;
   method: string;
+  /** The request target as sent (path and query, still percent-encoded). */
+  url: string;
   bucket: string;
   key: string;
   query: Record<string, string>;
@@ -34,10 +36,11 @@ export interface RecordedRequest {
   faults: FaultKind[];
 }
 
-export function newRecord(requestId: string, method: string): RecordedRequest {
+export function newRecord(requestId: string, method: string, url: string): RecordedRequest {
   return {
     requestId,
     method,
+    url,
     bucket: '',
     key: '',
     query: {},
