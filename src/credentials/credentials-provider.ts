@@ -85,6 +85,7 @@ export class CredentialProviderWrapper implements CredentialsProvider {
   private inFlight: Promise<void> | null = null;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastFailure: string | null = null;
+  private rejection: { accessKeyId: string; refreshed: Promise<void> } | null = null;
 
   constructor(
     private readonly source: CredentialSource,
@@ -106,15 +107,12 @@ export class CredentialProviderWrapper implements CredentialsProvider {
   }
 
   async refreshAfterRejection(rejected: StsCredentials): Promise<StsCredentials | null> {
-    if (this.current && this.current.accessKeyId !== rejected.accessKeyId) {
-      return this.isUsable(this.current, this.options.clock.now()) ? this.current : null;
+    // One forced refresh per rejected key, shared by every request that saw
+    // the rejection: a storm of rejections is not a storm of metadata requests.
+    if (this.rejection?.accessKeyId !== rejected.accessKeyId) {
+      this.rejection = { accessKeyId: rejected.accessKeyId, refreshed: this.forceRefresh(rejected) };
     }
-    if (!this.inFlight) {
-      // A storm of rejections must not become a storm of metadata requests.
-      if (!this.mayAttempt(this.options.clock.now())) return null;
-      this.source.reset(); // the library's cache holds the rejected triple
-    }
-    await this.refresh();
+    await this.rejection.refreshed;
     const fresh = this.current;
     if (!fresh || fresh.accessKeyId === rejected.accessKeyId) return null;
     return this.isUsable(fresh, this.options.clock.now()) ? fresh : null;
@@ -129,6 +127,17 @@ export class CredentialProviderWrapper implements CredentialsProvider {
       expiresAt: this.current?.expiresAt ?? null,
       reason: valid ? undefined : this.unavailableReason(),
     };
+  }
+
+  private async forceRefresh(rejected: StsCredentials): Promise<void> {
+    if (this.current?.accessKeyId !== rejected.accessKeyId) return; // refreshed already
+    if (!this.inFlight) this.source.reset(); // the library's cache holds the rejected triple
+    await this.refresh();
+    if (this.current?.accessKeyId === rejected.accessKeyId) {
+      // OSS refused it: it is not handed out again, and /readyz says so.
+      this.current = null;
+      this.lastFailure = `OSS refused the credential and the ${this.source.name} source had no newer one`;
+    }
   }
 
   /** Single-flight: concurrent callers share one request to the source. */

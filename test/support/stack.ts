@@ -31,8 +31,10 @@ export interface StackOptions {
 }
 
 export interface Stack {
-  /** One clock for the emulators and the service's credential wrapper. @alicloud/credentials itself reads the real clock. */
+  /** The cloud's clock: the emulators', which decides when STS credentials expire. */
   clock: ManualClock;
+  /** The service host's clock, read by the credential wrapper. (@alicloud/credentials reads the real one.) */
+  serviceClock: ManualClock;
   sts: StsRegistry;
   metadata: MetadataEmulator;
   oss: OssEmulator;
@@ -69,7 +71,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const logger = createLogger(config.logLevel, lineCollector(logs));
   const metrics = new Metrics();
-  const credentials = createCredentialsProvider(config.credentials, { clock, logger, metrics });
+  const serviceClock = new ManualClock(clock.now());
+  const credentials = createCredentialsProvider(config.credentials, { clock: serviceClock, logger, metrics });
   const store = new AliOssStore({
     credentials,
     region: config.oss.region,
@@ -85,6 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   return {
     clock,
+    serviceClock,
     sts,
     metadata,
     oss,

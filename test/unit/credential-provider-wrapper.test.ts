@@ -177,13 +177,25 @@ describe('CredentialProviderWrapper', () => {
       expect(source.fetches).toBe(2);
     });
 
-    it('answers null instead of storming the source when rejections repeat within the retry interval', async () => {
-      const { clock, source, provider } = setup();
+    it('forces at most one refresh per rejected key, so a storm of rejections is one source request', async () => {
+      const { source, provider } = setup();
       const first = await provider.getCredentials();
-      clock.advance(10_000);
       const second = await provider.refreshAfterRejection(first);
-      expect(await provider.refreshAfterRejection(second!)).toBeNull();
-      expect(source.fetches).toBe(2);
+      const retries = await Promise.all(Array.from({ length: 20 }, () => provider.refreshAfterRejection(second!)));
+      expect(new Set(retries.map((c) => c?.accessKeyId))).toEqual(new Set(['AK3']));
+      expect(source.fetches).toBe(3);
+      // A late rejection of the same key gets the refreshed triple, without another fetch.
+      expect((await provider.refreshAfterRejection(second!))?.accessKeyId).toBe('AK3');
+      expect(source.fetches).toBe(3);
+    });
+
+    it('stops handing out a refused credential when the source has no newer one', async () => {
+      const { source, provider } = setup();
+      const first = await provider.getCredentials();
+      source.down = true;
+      expect(await provider.refreshAfterRejection(first)).toBeNull();
+      expect(provider.status()).toMatchObject({ valid: false, reason: expect.stringMatching(/OSS refused/) });
+      await expect(provider.getCredentials()).rejects.toMatchObject({ code: 'CredentialsUnavailable' });
     });
   });
 });
