@@ -1,0 +1,83 @@
+import http from 'node:http';
+import type { RecordedRequest } from '../../emulators/oss/oss-emulator';
+import { BUCKET, get, startStack, type Stack } from '../support/stack';
+
+const MiB = 1024 * 1024;
+
+/** Waits for the emulator to finish (or lose) a request: an event, never a sleep. */
+function requestEnd(stack: Stack, predicate: (r: RecordedRequest) => boolean): Promise<RecordedRequest> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the emulator saw no such request end')), 10_000);
+    const listener = (record: RecordedRequest) => {
+      if (!predicate(record)) return;
+      clearTimeout(timer);
+      stack.oss.events.off('request-end', listener);
+      resolve(record);
+    };
+    stack.oss.events.on('request-end', listener);
+  });
+}
+
+describe('streaming: abort in both directions', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({ idleTimeoutMs: 300 });
+    stack.oss.putGeneratedObject(BUCKET, 'big.bin', 512 * MiB, 7);
+    stack.oss.putGeneratedObject(BUCKET, 'small.bin', 2 * MiB, 3);
+  });
+  afterAll(() => stack.close());
+
+  it('streams a generated object byte for byte', async () => {
+    const res = await get(`${stack.baseUrl}/v1/objects/${BUCKET}/small.bin`);
+    expect(res.status).toBe(200);
+    expect(res.body.equals(stack.oss.expectedBytes(BUCKET, 'small.bin'))).toBe(true);
+  });
+
+  it('closes the OSS connection at once when the client goes away', async () => {
+    const ended = requestEnd(stack, (r) => r.key === 'big.bin');
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get(`${stack.baseUrl}/v1/objects/${BUCKET}/big.bin`, { agent: false }, (res) => {
+        let received = 0;
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received >= MiB) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    });
+    const record = await ended;
+    expect(record.clientAborted).toBe(true);
+    expect(record.completed).toBe(false);
+    // Far less than the object: the service did not keep reading for nobody.
+    expect(record.bytesSent).toBeLessThan(64 * MiB);
+  });
+
+  it('gives the client a broken transfer, not a short 200, when OSS drops the connection mid-body', async () => {
+    stack.oss.injectFault({ kind: 'drop-mid-body', afterBytes: 100_000, match: { key: 'small.bin' } });
+    const res = await get(`${stack.baseUrl}/v1/objects/${BUCKET}/small.bin`);
+    expect(res.status).toBe(200);
+    expect(res.complete).toBe(false);
+    expect(res.body.length).toBeLessThan(2 * MiB);
+  });
+
+  it('gives the client a broken transfer when OSS stalls longer than the idle timeout', async () => {
+    stack.oss.injectFault({ kind: 'stall-mid-body', afterBytes: 100_000, match: { key: 'small.bin' } });
+    const ended = requestEnd(stack, (r) => r.key === 'small.bin' && r.faults.includes('stall-mid-body'));
+    const res = await get(`${stack.baseUrl}/v1/objects/${BUCKET}/small.bin`);
+    expect(res.complete).toBe(false);
+    expect(res.body.length).toBeLessThan(2 * MiB);
+    expect((await ended).completed).toBe(false);
+  });
+
+  it('counts how streams ended in the metrics', async () => {
+    const res = await get(`${stack.baseUrl}/metrics`);
+    const text = res.body.toString();
+    expect(text).toMatch(/object_streams_total\{outcome="complete"\} [1-9]/);
+    expect(text).toMatch(/object_streams_total\{outcome="client_aborted"\} [1-9]/);
+    expect(text).toMatch(/object_streams_total\{outcome="upstream_failed"\} [1-9]/);
+  });
+});
