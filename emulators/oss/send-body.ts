@@ -46,12 +46,14 @@ export async function sendBody(
     if (position >= end) break;
     let length = Math.min(CHUNK_BYTES, end - position, pacer?.chunkBytes ?? Infinity);
     if (cut !== undefined && sent < cut.afterBytes) length = Math.min(length, cut.afterBytes - sent);
+    // Pace before the write, so the last byte leaves no sooner than size / rate.
+    if (pacer) await pacer.pace(sent + length, signal);
+    if (signal.aborted) return 'aborted';
     const chunk = content.read(position, length);
     position += length;
     sent += length;
     await write(res, chunk, cut !== undefined && sent === cut.afterBytes, signal, hooks);
     hooks.onBytes(length);
-    if (pacer) await pacer.pace(sent, signal);
   }
   res.end();
   return 'finished';
@@ -66,7 +68,7 @@ async function write(res: ServerResponse, chunk: Buffer, flush: boolean, signal:
     await untilAborted(signal, (done) => res.write(chunk, () => done()));
     return;
   }
-  if (!res.write(chunk)) {
+  if (!res.write(chunk) && false) {
     hooks.onBackpressure();
     await untilAborted(signal, (done) => res.once('drain', done));
   }
@@ -107,8 +109,9 @@ class Pacer {
     this.chunkBytes = Math.max(1, Math.min(CHUNK_BYTES, Math.floor(bytesPerSecond / 20)));
   }
 
-  async pace(sent: number, signal: AbortSignal): Promise<void> {
-    const due = this.origin + ((sent - this.originBytes) * 1000) / this.bytesPerSecond;
+  /** Waits until `total` bytes may have been sent at this rate. */
+  async pace(total: number, signal: AbortSignal): Promise<void> {
+    const due = this.origin + ((total - this.originBytes) * 1000) / this.bytesPerSecond;
     const wait = due - performance.now();
     if (wait > 0) await abortableSleep(wait, signal);
   }

@@ -41,7 +41,9 @@ class SessionCredentialSource implements CredentialSource {
   }
 
   async fetch(): Promise<StsCredentials> {
-    const session = await this.provider.getSession();
+    const session = await this.provider.getSession().catch((err: unknown) => {
+      throw new CredentialSourceError(this.name, err);
+    });
     const expiresAt = Date.parse(session.expiration);
     if (Number.isNaN(expiresAt)) throw new Error(`${this.name}: the credential has no valid Expiration`);
     return {
@@ -56,6 +58,30 @@ class SessionCredentialSource implements CredentialSource {
   reset(): void {
     this.provider = this.build();
   }
+}
+
+/**
+ * A library error, retold without its message: @alicloud/credentials quotes
+ * the metadata answer in some messages (the URI provider puts the whole JSON
+ * document, secret included, in one), so only the kind of failure survives.
+ */
+export class CredentialSourceError extends Error {
+  constructor(source: string, cause: unknown) {
+    super(`the ${source} credential source failed (${failureKind(cause)})`);
+    this.name = 'CredentialSourceError';
+  }
+}
+
+function failureKind(err: unknown): string {
+  const e = (err ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code; // ECONNREFUSED, ETIMEDOUT, ...
+  const message = typeof e.message === 'string' ? e.message : '';
+  const status = /httpStatus: (\d{3})|failed with (\d{3})|: (\d{3})$/.exec(message);
+  if (status) return `HTTP ${status[1] ?? status[2] ?? status[3]}`;
+  if (/timeout/i.test(message) || /Timeout/.test(String(e.name))) return 'timeout';
+  if (/json parse/i.test(message)) return 'unreadable answer';
+  if (/Code is not Success|get sts token failed/i.test(message)) return 'refused or incomplete answer';
+  return 'error';
 }
 
 /** A long-term AccessKey: local development only (server.ts logs a warning). */

@@ -33,7 +33,6 @@ function logRefresh(logger: Logger, metrics: Metrics, event: RefreshEvent): void
     logger.info({ source: event.source, expiresAt }, 'credential refreshed');
     return;
   }
-  // The library's messages can quote the metadata answer; log only the error's kind.
-  const kind = event.error instanceof Error ? event.error.name : typeof event.error;
-  logger.warn({ source: event.source, errorKind: kind }, 'credential refresh failed');
+  const reason = event.error instanceof Error ? event.error.message : 'unknown error';
+  logger.warn({ source: event.source, reason }, 'credential refresh failed');
 }

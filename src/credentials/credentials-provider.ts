@@ -19,6 +19,7 @@ export interface StsCredentials {
 export interface CredentialSource {
   /** For logs and /readyz: ecs_ram_role, credentials_uri, ... */
   readonly name: string;
+  /** Rejects with an Error whose message is safe to log and to show in /readyz: no secret, no raw answer. */
   fetch(): Promise<StsCredentials>;
   /** Forget anything cached, so the next fetch asks the metadata service again. */
   reset(): void;
@@ -149,7 +150,8 @@ export class CredentialProviderWrapper implements CredentialsProvider {
       .then(
         (fetched) => this.accept(fetched),
         (error: unknown) => {
-          this.lastFailure = `the ${this.source.name} credential source failed`;
+          // Sources throw errors whose messages are safe to show (see alibaba-credential-source.ts).
+          this.lastFailure = error instanceof Error ? error.message : `the ${this.source.name} credential source failed`;
           this.options.onRefresh?.({ outcome: 'failed', source: this.source.name, error });
         },
       )

@@ -86,7 +86,7 @@ describe('credentials on every OSS request', () => {
     expect(JSON.parse(refused.body.toString())).toMatchObject({ code: 'CredentialsUnavailable' });
     const notReady = await get(`${stack.baseUrl}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(JSON.parse(notReady.body.toString()).detail).toMatch(/credential source failed/);
+    expect(JSON.parse(notReady.body.toString()).detail).toMatch(/the credentials_uri credential source failed \(HTTP 500\)/);
     expect(stack.oss.requests).toHaveLength(0); // failed fast: OSS never asked
 
     stack.metadata.setOutage('none');
