@@ -39,7 +39,7 @@ const EVERY_STATUS = Array.from({ length: 500 }, (_, i) => 100 + i);
 /** An OSS error document is small; never buffer more than this of one. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxFreeSockets: 64, timeout: 120_000 };
+const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxFreeSockets: 64 };
 
 export class AliOssStore implements ObjectStore {
   private readonly httpAgent = new http.Agent(agentOptions);
