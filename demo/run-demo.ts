@@ -43,11 +43,10 @@ async function main(): Promise<void> {
     OSS_ALLOW: BUCKET,
     CREDENTIALS_SOURCE: 'credentials_uri',
     ALIBABA_CLOUD_CREDENTIALS_URI: metadata.url('/v1/credentials'),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    // info at least: the demo reads the port from the service's "listening" line.
+    LOG_LEVEL: process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace' ? process.env.LOG_LEVEL : 'info',
   });
-  const port = await listeningPort(service);
-  printTryIt(`http://127.0.0.1:${port}`);
-
+  // Before anything else is awaited: the service must never outlive the demo.
   const stop = async () => {
     service.kill('SIGTERM');
     await Promise.all([oss.close(), metadata.close()]);
@@ -55,6 +54,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const port = await listeningPort(service);
+  printTryIt(`http://127.0.0.1:${port}`);
+
   service.once('exit', (code) => {
     if (code !== 0) process.stderr.write(`demo: the service exited with code ${code}\n`);
     void Promise.all([oss.close(), metadata.close()]).then(() => process.exit(code ?? 1));

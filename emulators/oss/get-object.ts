@@ -24,7 +24,9 @@ export function planObjectResponse(request: OssRequest, object: StoredObject): O
   }
   if (outcome.kind === 'not-modified') return { status: 304, headers: validatorHeaders(object) };
   const standard = request.headers['x-oss-range-behavior']?.toLowerCase() === 'standard';
-  const rangeHeader = rangeStillApplies(request.headers, validators) ? request.headers.range : undefined;
+  // Range is a GET feature (RFC 7233): HEAD describes the whole object.
+  const rangeApplies = request.method === 'GET' && rangeStillApplies(request.headers, validators);
+  const rangeHeader = rangeApplies ? request.headers.range : undefined;
   const range = resolveRange(rangeHeader, object.size, standard);
   if (range.kind === 'unsatisfiable') {
     throw new OssError('InvalidRange', {

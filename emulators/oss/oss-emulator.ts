@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Clock, systemClock } from '../../src/clock';
 import type { StsRegistry } from '../sts-registry';
@@ -68,7 +68,7 @@ export class OssEmulator {
     this.store = new MemoryObjectStore(this.clock);
     const auth = { sts: options.sts, clock: this.clock, region: this.region, maxSkewMs: options.maxSkewMs ?? 15 * 60 * 1000 };
     this.state = { store: this.store, policy: this.policy, faults: this.faults, auth, events: this.events };
-    this.server = createServer((req, res) => this.accept(new Exchange(req, res, this.clock, (record) => this.ended(record))));
+    this.server = createServer((req, res) => this.accept(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -164,15 +164,14 @@ export class OssEmulator {
     this.requests.length = 0;
   }
 
-  private accept(exchange: Exchange): void {
+  private accept(req: IncomingMessage, res: ServerResponse): void {
+    const exchange = new Exchange(req, res, this.clock, (record) => {
+      this.inFlight.delete(exchange);
+      this.events.emit('request-end', record);
+    });
     this.inFlight.add(exchange);
     this.requests.push(exchange.record);
     void handleRequest(exchange, this.state);
-  }
-
-  private ended(record: RecordedRequest): void {
-    for (const exchange of this.inFlight) if (exchange.record === record) this.inFlight.delete(exchange);
-    this.events.emit('request-end', record);
   }
 
   private requireObject(bucket: string, key: string): StoredObject {

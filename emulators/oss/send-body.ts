@@ -68,7 +68,7 @@ async function write(res: ServerResponse, chunk: Buffer, flush: boolean, signal:
     await untilAborted(signal, (done) => res.write(chunk, () => done()));
     return;
   }
-  if (!res.write(chunk) && false) {
+  if (!res.write(chunk)) {
     hooks.onBackpressure();
     await untilAborted(signal, (done) => res.once('drain', done));
   }

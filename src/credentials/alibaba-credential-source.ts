@@ -27,8 +27,14 @@ interface SessionProvider {
   getSession(): Promise<{ accessKeyId: string; accessKeySecret: string; securityToken: string; expiration: string }>;
 }
 
-/** Timeouts for the metadata service: it is on the host's own link, so a slow answer means it is in trouble. */
-const METADATA_TIMEOUTS_MS = { connect: 1000, read: 2000 };
+/**
+ * Timeouts for the metadata service: it is on the host's own link, so a slow
+ * answer means it is in trouble. Both are 2 s because the library's HTTP client
+ * (httpx) uses the connect timeout as the socket's idle timeout, which also
+ * runs while it waits for the answer: a 1 s connect timeout fails every answer
+ * slower than 1 s, whatever the read timeout says.
+ */
+const METADATA_TIMEOUTS_MS = { connect: 2000, read: 2000 };
 
 class SessionCredentialSource implements CredentialSource {
   private provider: SessionProvider;

@@ -20,11 +20,14 @@ const CREDENTIAL_PATH = `/latest/meta-data/ram/security-credentials/${ROLE}`;
 describeNetns('the built service (node dist/src/server.js) on the real ECS RAM role path', () => {
   const runs = new Map<Phase, NetnsRun>();
 
-  // Each phase is its own namespace, emulators and service; they run side by side.
+  // Each phase is its own namespace, emulators and service. They run side by side, except the
+  // cold start: its credential fetch must survive a 200-request burst within the library's 1 s
+  // metadata timeout, so it runs alone rather than beside four other services on a small CI box.
   beforeAll(async () => {
-    const finished = await Promise.all(PHASES.map((phase) => runInNetns(SCENARIO, [phase], { timeoutMs: 45_000 })));
-    PHASES.forEach((phase, i) => runs.set(phase, finished[i]));
-  }, 60_000);
+    const run = (phase: Phase) => runInNetns(SCENARIO, [phase], { timeoutMs: 45_000 }).then((done) => runs.set(phase, done));
+    await Promise.all(PHASES.filter((phase) => phase !== 'cold-start').map(run));
+    await run('cold-start');
+  }, 100_000);
 
   /** The phase's result; fails with the scenario's own output when it did not finish cleanly. */
   function resultOf<T extends ServiceScenarioResult>(phase: T['phase']): T {
@@ -51,7 +54,7 @@ describeNetns('the built service (node dist/src/server.js) on the real ECS RAM r
         status: 200,
         bodyMatches: true,
         contentLength: String(expected.size),
-        contentType: 'text/plain; charset=utf-8',
+        contentType: expected.contentType,
         etag: expected.etag,
       });
     });
@@ -116,7 +119,11 @@ describeNetns('the built service (node dist/src/server.js) on the real ECS RAM r
     it(`answers ${COLD_START_REQUESTS} concurrent GETs sent while the first credential fetch is in flight`, () => {
       const result = resultOf<ColdStartResult>('cold-start');
       expect(result.burstWrittenBeforeCredentialAnswer).toBe(true);
-      expect(result.statuses).toEqual({ 200: COLD_START_REQUESTS });
+      // The service's warnings come along so a failure says why (a metadata timeout, say).
+      expect({ statuses: result.statuses, warnings: result.run.warnings }).toEqual({
+        statuses: { 200: COLD_START_REQUESTS },
+        warnings: [],
+      });
       expect(result.bodiesMatching).toBe(COLD_START_REQUESTS);
       expect([result.ossRequests, result.ossSignedWithIssued]).toEqual([COLD_START_REQUESTS, COLD_START_REQUESTS]);
     });
@@ -132,7 +139,10 @@ describeNetns('the built service (node dist/src/server.js) on the real ECS RAM r
       const result = resultOf<OutageResult>('outage');
       expect(result.before).toMatchObject({ status: 200, bodyMatches: true });
       expect(result.metadataUnreachable).toBe(true);
-      expect(result.statuses).toEqual({ 200: OUTAGE_REQUESTS });
+      expect({ statuses: result.statuses, warnings: result.run.warnings }).toEqual({
+        statuses: { 200: OUTAGE_REQUESTS },
+        warnings: [],
+      });
       expect(result.bodiesMatching).toBe(OUTAGE_REQUESTS);
       expect(result.ossSignedWithIssued).toBe(OUTAGE_REQUESTS);
     });

@@ -40,13 +40,20 @@ const KEY_PATH = 'reports/2024/q1%20summary.txt';
 const OBJECT_PATH = `/v1/objects/${BUCKET}/${KEY_PATH}`;
 /** 4 KiB of bytes that differ from position to position, so a wrong range shows. */
 const BODY = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 31 + 7) & 0xff));
+/** Stored as OSS has it; the service must pass it on unchanged. */
+const CONTENT_TYPE = 'text/plain';
 
 export const COLD_START_REQUESTS = 200;
-/** Per metadata answer: the start-up fetch (token PUT, then the credential) takes twice this. */
-export const COLD_START_METADATA_LATENCY_MS = 500;
+/**
+ * Per metadata answer: the start-up fetch (token PUT, then the credential) takes twice this.
+ * Well under a second: the library gives up on a metadata answer after 1 s of silence (its
+ * connect timeout is also the socket's idle timeout), and a loaded machine needs the margin.
+ */
+export const COLD_START_METADATA_LATENCY_MS = 300;
 export const OUTAGE_REQUESTS = 50;
 export const READYZ_POLLS = 40;
 const READYZ_POLL_INTERVAL_MS = 250;
+const PINO_WARN = 40;
 
 export const PHASES = ['serves', 'discovery', 'cold-start', 'outage', 'no-credential'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -60,6 +67,8 @@ export interface ServiceRunReport {
   readonly credentialsScanned: number;
   /** `accessKeyId`, `accessKeySecret` or `securityToken` for each issued secret found in the output (never the secret). */
   readonly leaks: readonly string[];
+  /** Its distinct warn and error lines, reduced to fields that carry no secret, with how often each came: for failure messages. */
+  readonly warnings: readonly { count: number; level: unknown; msg: unknown; reason?: unknown; statusCode?: unknown }[];
 }
 
 /** One request as the OSS emulator saw it, with the credential compared here. */
@@ -92,7 +101,7 @@ export interface ObjectAnswerReport {
 
 export interface ServesResult {
   readonly phase: 'serves';
-  readonly expected: { size: number; etag: string };
+  readonly expected: { size: number; etag: string; contentType: string };
   readonly whole: ObjectAnswerReport;
   readonly range: ObjectAnswerReport;
   readonly head: ObjectAnswerReport;
@@ -171,7 +180,7 @@ async function main(phase: Phase): Promise<void> {
     await oss.listen(0, '127.0.0.1');
     oss.createBucket(BUCKET);
     oss.allow(ROLE, BUCKET);
-    const { etag } = oss.putObject(BUCKET, KEY, BODY, { contentType: 'text/plain' });
+    const { etag } = oss.putObject(BUCKET, KEY, BODY, { contentType: CONTENT_TYPE });
     printNetnsResult(await PHASE_RUNNERS[phase]({ sts, metadata, oss, etag }));
   } finally {
     killAllServices();
@@ -209,7 +218,7 @@ async function runServes(world: World): Promise<ServesResult> {
   const issued = world.metadata.current();
   return {
     phase: 'serves',
-    expected: { size: BODY.length, etag: world.etag },
+    expected: { size: BODY.length, etag: world.etag, contentType: CONTENT_TYPE },
     whole: objectAnswer(whole, BODY),
     range: objectAnswer(range, BODY.subarray(2, 6)),
     head: objectAnswer(head, Buffer.alloc(0)),
@@ -342,7 +351,21 @@ async function stopAndScan(service: ServiceProcess, world: World, answers: reado
     logLineCount: lines.length,
     credentialsScanned: issued.length,
     leaks,
+    warnings: distinctWarnings(lines),
   };
+}
+
+function distinctWarnings(lines: readonly Record<string, unknown>[]): ServiceRunReport['warnings'] {
+  const counted = new Map<string, { count: number; level: unknown; msg: unknown; reason?: unknown; statusCode?: unknown }>();
+  for (const line of lines) {
+    if (typeof line.level !== 'number' || line.level < PINO_WARN) continue;
+    const entry = { level: line.level, msg: line.msg, reason: line.reason, statusCode: (line.res as { statusCode?: unknown } | undefined)?.statusCode };
+    const key = JSON.stringify(entry);
+    const seen = counted.get(key);
+    if (seen) seen.count += 1;
+    else counted.set(key, { count: 1, ...entry });
+  }
+  return [...counted.values()];
 }
 
 function objectAnswer(answer: HttpAnswer, expected: Buffer): ObjectAnswerReport {

@@ -80,6 +80,14 @@ describe('OSS emulator: GetObject and HeadObject, through the real ali-oss clien
       }
     });
 
+    it('ignores Range on HEAD, describing the whole object', async () => {
+      const head = await oss.head('fox.txt', { headers: { Range: 'bytes=0-1' } } as OSS.HeadObjectOptions);
+
+      expect(emulator.requests[0].headers.range).toBe('bytes=0-1');
+      expect(head.status).toBe(200);
+      expect((head.res.headers as Record<string, string>)['content-length']).toBe(String(BODY.length));
+    });
+
     it('decodes the path once, so keys with spaces, plus signs and non-ASCII work', async () => {
       const key = 'dir/a b+c 日本語 100%.txt';
       emulator.putObject(BUCKET, key, 'odd name');
