@@ -28,12 +28,8 @@ export async function main(): Promise<http.Server> {
     logger.warn('CREDENTIALS_SOURCE=access_key: a long-term AccessKey is for local development only');
   }
   const store = new AliOssStore({
+    ...config.oss,
     credentials,
-    region: config.oss.region,
-    endpoint: config.oss.endpoint,
-    signatureVersion: config.oss.signatureVersion,
-    requestTimeoutMs: config.oss.requestTimeoutMs,
-    idleTimeoutMs: config.oss.idleTimeoutMs,
     onUpstreamResponse: (e) => metrics.upstreamResponses.inc({ status: String(e.status), code: e.code ?? '' }),
   });
   const lifecycle = { draining: false };

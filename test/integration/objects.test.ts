@@ -1,5 +1,4 @@
 import { crc64 } from '../../src/crc64';
-import type { RecordedRequest } from '../../emulators/oss/oss-emulator';
 import { BUCKET, get, startStack, type Stack } from '../support/stack';
 
 /** GET and HEAD /v1/objects/{bucket}/{key} through the real service, ali-oss and both emulators. */
@@ -224,16 +223,3 @@ describe('GET /v1/objects/:bucket (listing)', () => {
     expect(body.nextCursor).toBeNull();
   });
 });
-
-export function awaitRequestEnd(stack: Stack, predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the emulator saw no such request end')), timeoutMs);
-    const listener = (record: RecordedRequest) => {
-      if (!predicate(record)) return;
-      clearTimeout(timer);
-      stack.oss.events.off('request-end', listener);
-      resolve(record);
-    };
-    stack.oss.events.on('request-end', listener);
-  });
-}

@@ -1,22 +1,7 @@
 import http from 'node:http';
-import type { RecordedRequest } from '../../emulators/oss/oss-emulator';
-import { BUCKET, get, startStack, type Stack } from '../support/stack';
+import { awaitRequestEnd, BUCKET, get, startStack, type Stack } from '../support/stack';
 
 const MiB = 1024 * 1024;
-
-/** Waits for the emulator to finish (or lose) a request: an event, never a sleep. */
-function requestEnd(stack: Stack, predicate: (r: RecordedRequest) => boolean): Promise<RecordedRequest> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the emulator saw no such request end')), 10_000);
-    const listener = (record: RecordedRequest) => {
-      if (!predicate(record)) return;
-      clearTimeout(timer);
-      stack.oss.events.off('request-end', listener);
-      resolve(record);
-    };
-    stack.oss.events.on('request-end', listener);
-  });
-}
 
 describe('streaming: abort in both directions', () => {
   let stack: Stack;
@@ -35,7 +20,7 @@ describe('streaming: abort in both directions', () => {
   });
 
   it('closes the OSS connection at once when the client goes away', async () => {
-    const ended = requestEnd(stack, (r) => r.key === 'big.bin');
+    const ended = awaitRequestEnd(stack, (r) => r.key === 'big.bin');
     await new Promise<void>((resolve, reject) => {
       const req = http.get(`${stack.baseUrl}/v1/objects/${BUCKET}/big.bin`, { agent: false }, (res) => {
         let received = 0;
@@ -66,7 +51,7 @@ describe('streaming: abort in both directions', () => {
 
   it('gives the client a broken transfer when OSS stalls longer than the idle timeout', async () => {
     stack.oss.injectFault({ kind: 'stall-mid-body', afterBytes: 100_000, match: { key: 'small.bin' } });
-    const ended = requestEnd(stack, (r) => r.key === 'small.bin' && r.faults.includes('stall-mid-body'));
+    const ended = awaitRequestEnd(stack, (r) => r.key === 'small.bin' && r.faults.includes('stall-mid-body'));
     const res = await get(`${stack.baseUrl}/v1/objects/${BUCKET}/small.bin`);
     expect(res.complete).toBe(false);
     expect(res.body.length).toBeLessThan(2 * MiB);

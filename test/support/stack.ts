@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
 import { AliOssStore } from '../../src/oss/ali-oss-store';
 import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
-import { createOssEmulator, type OssEmulator } from '../../emulators/oss/oss-emulator';
+import { createOssEmulator, type OssEmulator, type RecordedRequest } from '../../emulators/oss/oss-emulator';
 import { StsRegistry } from '../../emulators/sts-registry';
 
 /**
@@ -74,11 +74,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const serviceClock = new ManualClock(clock.now());
   const credentials = createCredentialsProvider(config.credentials, { clock: serviceClock, logger, metrics });
   const store = new AliOssStore({
+    ...config.oss,
     credentials,
-    region: config.oss.region,
-    endpoint: config.oss.endpoint,
-    signatureVersion: config.oss.signatureVersion,
-    requestTimeoutMs: config.oss.requestTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs,
   });
   const app = createApp({ store, credentials, allow: config.allow, logger, metrics });
@@ -137,5 +134,19 @@ export function get(url: string, headers: Record<string, string> = {}, method = 
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Waits for the OSS emulator to finish (or lose) a request: an event, never a sleep. */
+export function awaitRequestEnd(stack: Stack, predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the emulator saw no such request end')), timeoutMs);
+    const listener = (record: RecordedRequest) => {
+      if (!predicate(record)) return;
+      clearTimeout(timer);
+      stack.oss.events.off('request-end', listener);
+      resolve(record);
+    };
+    stack.oss.events.on('request-end', listener);
   });
 }
