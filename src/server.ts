@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
+import { DownloadManager } from './downloads/download-manager';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { AliOssStore } from './oss/ali-oss-store';
@@ -33,7 +34,8 @@ export async function main(): Promise<http.Server> {
     onUpstreamResponse: (e) => metrics.upstreamResponses.inc({ status: String(e.status), code: e.code ?? '' }),
   });
   const lifecycle = { draining: false };
-  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle });
+  const downloads = new DownloadManager({ store, root: config.downloadRoot, config: config.downloads, clock: systemClock, metrics, logger });
+  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle, downloads });
 
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
@@ -46,11 +48,15 @@ export async function main(): Promise<http.Server> {
 
   // Warm the credential cache so /readyz turns green without waiting for traffic.
   credentials.getCredentials().catch(() => undefined);
-  handleSignals(server, lifecycle, logger);
+  if (config.downloads.resumeOnStart) {
+    const resumed = await downloads.resumeFromCheckpoints();
+    logger.info({ jobs: resumed.length }, 'downloads resumed from checkpoints');
+  }
+  handleSignals(server, lifecycle, logger, downloads);
   return server;
 }
 
-function handleSignals(server: http.Server, lifecycle: { draining: boolean }, logger: Logger): void {
+function handleSignals(server: http.Server, lifecycle: { draining: boolean }, logger: Logger, downloads: DownloadManager): void {
   const shutdown = (signal: NodeJS.Signals) => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -58,6 +64,8 @@ function handleSignals(server: http.Server, lifecycle: { draining: boolean }, lo
     }
     lifecycle.draining = true;
     logger.info({ signal }, 'draining: finishing in-flight requests');
+    // Running downloads stop with their checkpoints kept, so ?wait=true callers get an answer before close.
+    void downloads.drain();
     server.close(() => {
       logger.info('stopped');
       process.exit(0);
