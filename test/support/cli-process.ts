@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Stack } from './stack';
+import type { MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
+import type { OssEmulator } from '../../emulators/oss/oss-emulator';
 
 /**
  * The built command line (`node dist/src/cli/oss-download.js`, what the `bin`
@@ -18,19 +19,20 @@ export interface CliRun {
 }
 
 /** The environment an operator would set: the emulators on loopback, never the ECS metadata address. */
-export function cliEnv(stack: Stack): Record<string, string> {
+export function cliEnv(emulators: { oss: OssEmulator; metadata: MetadataEmulator }): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
-    OSS_REGION: 'cn-hangzhou',
-    OSS_ENDPOINT: stack.oss.endpoint,
+    OSS_REGION: emulators.oss.region,
+    OSS_ENDPOINT: emulators.oss.endpoint,
     CREDENTIALS_SOURCE: 'credentials_uri',
-    ALIBABA_CLOUD_CREDENTIALS_URI: stack.metadata.url('/v1/credentials'),
+    ALIBABA_CLOUD_CREDENTIALS_URI: emulators.metadata.url('/v1/credentials'),
   };
 }
 
-export function runCli(args: string[], env: Record<string, string>): CliRun {
+/** `nodeArgs` go before the script (the benchmark preloads an RSS reporter). */
+export function runCli(args: string[], env: Record<string, string>, nodeArgs: string[] = []): CliRun {
   if (!existsSync(CLI_ENTRY)) throw new Error(`${CLI_ENTRY} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, CLI_ENTRY, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
