@@ -1,0 +1,348 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Crc64, crc64Combine } from '../crc64';
+import { AppError } from '../errors';
+import type { ObjectStore } from '../oss/object-store';
+import { readCheckpoint, removeQuietly, writeCheckpoint, type Checkpoint } from './checkpoint';
+import { fetchPart, type ObjectVersion } from './fetch-part';
+import type { FreeSpace } from './free-space';
+import { partLength, planParts, type Part } from './part-plan';
+import { backoffMs, isRetryable, type RetryPolicy } from './retry';
+import { openTemp, type TargetFiles } from './target-path';
+
+/**
+ * One object to one local file: the core both the jobs API and the
+ * `oss-download` command line run.
+ *
+ * Bytes go to a temporary file beside the target, in parallel ranged parts
+ * pinned to the object's ETag. The target appears only after every byte is
+ * written and flushed (file, then folder) and the combined CRC64 of the parts
+ * equals the `x-oss-hash-crc64ecma` OSS reported: a reader never sees a
+ * partial or corrupt target. A checkpoint beside the temporary file lets an
+ * interrupted download resume without fetching a verified part again.
+ */
+
+export interface DownloadSpec {
+  bucket: string;
+  key: string;
+  files: TargetFiles;
+  overwrite: boolean;
+  /** The path as the caller named it, recorded in the checkpoint for resuming. */
+  label: string;
+}
+
+export interface DownloadOptions {
+  thresholdBytes: number;
+  partSizeBytes: number;
+  parallelism: number;
+  retry: RetryPolicy;
+  freeSpace: FreeSpace;
+}
+
+export interface DownloadListener {
+  onStart?(info: { size: number; etag: string; resumedBytes: number }): void;
+  /** Bytes written; negative when a failed part's bytes are given back. */
+  onBytes?(n: number): void;
+  onPartRetry?(): void;
+  onCrcFailure?(): void;
+}
+
+export interface DownloadResult {
+  size: number;
+  etag: string;
+  /** Decimal, as OSS writes it. */
+  crc64: string;
+  /** False only when OSS sent no CRC64 to compare with (the size still was). */
+  crcVerified: boolean;
+  resumedBytes: number;
+  partsFetched: number;
+}
+
+/**
+ * An abort reason that keeps the temporary file and checkpoint for a later
+ * resume (shutdown, Ctrl-C); any other abort or failure removes them.
+ */
+export class DownloadSuspended extends Error {
+  constructor(message = 'the download was suspended; it resumes from its checkpoint') {
+    super(message);
+    this.name = 'DownloadSuspended';
+  }
+}
+
+export async function downloadObject(
+  store: ObjectStore,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  signal: AbortSignal,
+  listener: DownloadListener = {},
+): Promise<DownloadResult> {
+  try {
+    return await run(store, spec, options, signal, listener);
+  } catch (err) {
+    const suspended = signal.aborted && signal.reason instanceof DownloadSuspended;
+    if (!suspended) await removeQuietly(spec.files.temp, spec.files.checkpoint, `${spec.files.checkpoint}.next`);
+    throw signal.aborted ? signal.reason : err;
+  }
+}
+
+async function run(
+  store: ObjectStore,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  signal: AbortSignal,
+  listener: DownloadListener,
+): Promise<DownloadResult> {
+  const { object, crc64 } = await headObject(store, spec);
+  if (!spec.overwrite) await refuseExisting(spec.files.target);
+  const checkpoint = await resumableCheckpoint(spec, object, options);
+  await checkFreeSpace(options.freeSpace, spec.files.target, object.size - (checkpoint ? await allocatedBytes(spec.files.temp) : 0));
+  const plan = planParts(object.size, options.partSizeBytes, options.thresholdBytes);
+  const record: Checkpoint = checkpoint ?? {
+    version: 1,
+    bucket: spec.bucket,
+    key: spec.key,
+    path: spec.label,
+    overwrite: spec.overwrite,
+    etag: object.etag,
+    size: object.size,
+    crc64,
+    partSize: options.partSizeBytes,
+    thresholdBytes: options.thresholdBytes,
+    parts: {},
+  };
+  const file = await openTemp(spec.files.temp);
+  try {
+    if (checkpoint) await verifyRecordedParts(file, plan, record);
+    else await file.truncate(object.size);
+    const resumedBytes = plan.filter((p) => record.parts[p.index] !== undefined).reduce((n, p) => n + partLength(p), 0);
+    listener.onStart?.({ size: object.size, etag: object.etag, resumedBytes });
+    await writeCheckpoint(spec.files.checkpoint, record);
+    const pending = plan.filter((p) => record.parts[p.index] === undefined);
+    await fetchParts(store, object, pending, file, record, spec, options, signal, listener);
+    const combined = combinedCrc(plan, record);
+    if (crc64 !== null && combined !== crc64) {
+      listener.onCrcFailure?.();
+      throw new AppError(
+        'ChecksumMismatch',
+        `The CRC64 of the downloaded bytes (${combined}) is not the ${crc64} OSS reported for ${spec.bucket}/${spec.key}; the file was discarded.`,
+      );
+    }
+    await file.sync();
+    await file.close();
+    await publish(spec);
+    return { size: object.size, etag: object.etag, crc64: combined, crcVerified: crc64 !== null, resumedBytes, partsFetched: pending.length };
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+}
+
+async function headObject(store: ObjectStore, spec: DownloadSpec): Promise<{ object: ObjectVersion; crc64: string | null }> {
+  const head = await store.headObject({ bucket: spec.bucket, key: spec.key, preconditions: {} });
+  const size = Number(head.headers['content-length']);
+  const etag = head.headers.etag;
+  if (!Number.isSafeInteger(size) || size < 0 || !etag) {
+    throw new AppError('UpstreamUnavailable', `OSS did not say the size and ETag of ${spec.bucket}/${spec.key}.`);
+  }
+  return { object: { bucket: spec.bucket, key: spec.key, size, etag }, crc64: head.headers['x-oss-hash-crc64ecma'] ?? null };
+}
+
+async function refuseExisting(target: string): Promise<void> {
+  const exists = await fs.lstat(target).then(() => true, () => false);
+  if (exists) throw new AppError('Conflict', 'The target file exists; send "overwrite": true to replace it.');
+}
+
+/** The checkpoint left by an earlier run, if it describes this object version and its bytes are still there. */
+async function resumableCheckpoint(spec: DownloadSpec, object: ObjectVersion, options: DownloadOptions): Promise<Checkpoint | undefined> {
+  const found = await readCheckpoint(spec.files.checkpoint);
+  const temp = await fs.lstat(spec.files.temp).catch(() => undefined);
+  const usable =
+    found !== undefined &&
+    temp?.isFile() === true &&
+    temp.size === object.size &&
+    found.bucket === spec.bucket &&
+    found.key === spec.key &&
+    found.etag === object.etag &&
+    found.size === object.size &&
+    found.partSize === options.partSizeBytes &&
+    found.thresholdBytes === options.thresholdBytes;
+  if (usable) return found;
+  await removeQuietly(spec.files.temp, spec.files.checkpoint);
+  return undefined;
+}
+
+/** Bytes the (sparse) temporary file already holds on disk. */
+async function allocatedBytes(file: string): Promise<number> {
+  const stat = await fs.stat(file);
+  return Math.min(stat.size, stat.blocks * 512);
+}
+
+async function checkFreeSpace(freeSpace: FreeSpace, target: string, needed: number): Promise<void> {
+  const available = await freeSpace(path.dirname(target));
+  if (available < needed) {
+    throw new AppError(
+      'InsufficientStorage',
+      `The object needs ${needed} more bytes on disk but only ${available} are free under the download folder.`,
+    );
+  }
+}
+
+/**
+ * Runs `parallelism` workers over the pending parts. A part that fails in a
+ * retryable way is fetched again after a backoff; the first fatal failure
+ * stops every worker.
+ */
+async function fetchParts(
+  store: ObjectStore,
+  object: ObjectVersion,
+  pending: Part[],
+  file: fs.FileHandle,
+  record: Checkpoint,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  outer: AbortSignal,
+  listener: DownloadListener,
+): Promise<void> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([outer, stop.signal]);
+  const queue = [...pending];
+  const saver = new CheckpointSaver(spec.files.checkpoint, record);
+  let failure: unknown;
+
+  const worker = async () => {
+    for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
+      try {
+        const crc = await fetchWithRetries(store, object, part, file, options.retry, signal, listener);
+        await saver.partDone(part.index, crc);
+      } catch (err) {
+        failure ??= err;
+        stop.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.parallelism, pending.length) }, worker));
+  await saver.flushed();
+  if (outer.aborted) throw outer.reason;
+  if (failure !== undefined) throw failure;
+}
+
+async function fetchWithRetries(
+  store: ObjectStore,
+  object: ObjectVersion,
+  part: Part,
+  file: fs.FileHandle,
+  retry: RetryPolicy,
+  signal: AbortSignal,
+  listener: DownloadListener,
+): Promise<bigint> {
+  for (let attempt = 1; ; attempt++) {
+    let written = 0;
+    try {
+      return await fetchPart(store, object, part, file, signal, (n) => {
+        written += n;
+        listener.onBytes?.(n);
+      });
+    } catch (err) {
+      listener.onBytes?.(-written);
+      if (signal.aborted || attempt >= retry.attempts || !isRetryable(err)) throw err;
+      listener.onPartRetry?.();
+      await retry.sleep(backoffMs(retry, attempt), signal);
+    }
+  }
+}
+
+/**
+ * Records finished parts. Writes are coalesced: while one is in flight, later
+ * parts wait for the next write, so a many-part download writes the record a
+ * bounded number of times. The data is not flushed first (an fsync per part
+ * would hold the download to the disk's synchronous rate); instead a resumed
+ * run re-reads every recorded part and checks its CRC64 (verifyRecordedParts).
+ */
+class CheckpointSaver {
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly record: Checkpoint,
+  ) {}
+
+  partDone(index: number, crc: bigint): Promise<void> {
+    this.record.parts[index] = crc.toString();
+    this.dirty = true;
+    this.writing ??= this.writeWhileDirty().finally(() => (this.writing = undefined));
+    return this.writing;
+  }
+
+  flushed(): Promise<void> {
+    return (this.writing ?? Promise.resolve()).catch(() => undefined);
+  }
+
+  private async writeWhileDirty(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      await writeCheckpoint(this.path, this.record);
+    }
+  }
+}
+
+/**
+ * A checkpoint may name parts whose bytes never reached the disk (power loss
+ * before writeback): re-read each recorded part and keep only those whose
+ * CRC64 still matches. Reading local bytes is far cheaper than fetching them.
+ */
+async function verifyRecordedParts(file: fs.FileHandle, plan: Part[], record: Checkpoint): Promise<void> {
+  const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+  for (const part of plan) {
+    const recorded = record.parts[part.index];
+    if (recorded === undefined) continue;
+    const crc = new Crc64();
+    for (let position = part.start; position <= part.end; ) {
+      const length = Math.min(buffer.length, part.end - position + 1);
+      const { bytesRead } = await file.read(buffer, 0, length, position);
+      if (bytesRead === 0) break;
+      crc.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    if (crc.toString() !== recorded) delete record.parts[part.index];
+  }
+}
+
+function combinedCrc(plan: Part[], record: Checkpoint): string {
+  let crc = 0n;
+  for (const part of plan) crc = crc64Combine(crc, BigInt(record.parts[part.index]), partLength(part));
+  return crc.toString();
+}
+
+/**
+ * Puts the verified file in place and makes that durable. Without overwrite a
+ * hard link publishes it, which fails if a file appeared meanwhile instead of
+ * replacing it; with overwrite, rename replaces the old file atomically.
+ */
+async function publish(spec: DownloadSpec): Promise<void> {
+  const { temp, target, checkpoint } = spec.files;
+  if (spec.overwrite) {
+    await fs.rename(temp, target);
+  } else {
+    try {
+      await fs.link(temp, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new AppError('Conflict', 'The target file appeared during the download; send "overwrite": true to replace it.');
+      }
+      throw err;
+    }
+    await fs.unlink(temp);
+  }
+  await syncDirectory(path.dirname(target));
+  await removeQuietly(checkpoint);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
