@@ -1,12 +1,12 @@
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Crc64 } from '../../src/crc64';
-import { readCheckpoint, type Checkpoint } from '../../src/downloads/checkpoint';
+import { readCheckpoint } from '../../src/downloads/checkpoint';
 import { filesFor } from '../../src/downloads/target-path';
 import { planParts } from '../../src/downloads/part-plan';
 import { cliEnv, runCli } from '../support/cli-process';
-import { filesUnder, rangesFetched } from '../support/downloads';
+import { checkpointWith, filesUnder, rangesFetched } from '../support/downloads';
 import { BUCKET, startStack, type Stack } from '../support/stack';
 
 const MiB = 1024 * 1024;
@@ -95,29 +95,6 @@ describe('oss-download get (the command line, as a child process)', () => {
     expect(filesUnder(dir)).toEqual(['resume.bin']);
   }, 60_000);
 });
-
-/** Resolves once the checkpoint lists at least `parts` finished parts; driven by file events, bounded in time. */
-function checkpointWith(file: string, parts: number, timeoutMs = 30_000): Promise<Checkpoint> {
-  return new Promise((resolve, reject) => {
-    const watcher = watch(path.dirname(file));
-    const timer = setTimeout(() => finish(new Error(`the checkpoint never listed ${parts} parts`)), timeoutMs);
-    let checking = false;
-    const check = async () => {
-      if (checking) return;
-      checking = true;
-      const checkpoint = await readCheckpoint(file);
-      checking = false;
-      if (checkpoint && Object.keys(checkpoint.parts).length >= parts) finish(undefined, checkpoint);
-    };
-    function finish(error?: Error, checkpoint?: Checkpoint): void {
-      clearTimeout(timer);
-      watcher.close();
-      if (error) reject(error);
-      else resolve(checkpoint!);
-    }
-    watcher.on('change', () => void check());
-  });
-}
 
 async function fileCrc(file: string): Promise<bigint> {
   const crc = new Crc64();

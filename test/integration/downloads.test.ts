@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DownloadManager } from '../../src/downloads/download-manager';
+import { defaultRetryPolicy } from '../../src/downloads/retry';
+import { filesFor } from '../../src/downloads/target-path';
 import type { ObjectStore } from '../../src/oss/object-store';
-import { api, awaitFault, filesUnder, postDownload, rangesFetched } from '../support/downloads';
+import { api, awaitFault, checkpointWith, filesUnder, postDownload, rangesFetched } from '../support/downloads';
 import { awaitRequestEnd, BUCKET, startStack, type Stack } from '../support/stack';
 
 const KiB = 1024;
@@ -294,5 +297,56 @@ describe('download queue and resume', () => {
     await api(stack, 'DELETE', `/v1/downloads/${first.body.id}`);
     await stack.downloads!.get(String(second.body.id))!.done;
     expect(readFileSync(path.join(root, 'second.txt'), 'utf8')).toBe('second');
+  });
+});
+
+describe('download drain and resume (DOWNLOAD_RESUME_ON_START)', () => {
+  let stack: Stack;
+  let root: string;
+  const config = { ...PARTS, parallelism: 2, resumeOnStart: true };
+  const manager = () =>
+    new DownloadManager({ store: stack.store, root, config, clock: stack.serviceClock, retry: { ...defaultRetryPolicy, sleep: async () => undefined } });
+
+  beforeAll(async () => {
+    stack = await startStack({ downloads: { config } });
+    root = stack.downloadRoot!;
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => {
+    stack.oss.clearFaults();
+    stack.oss.resetCounters();
+  });
+
+  /** Starts a job whose first part stalls, waits until the other 7 parts are in the checkpoint, then drains. */
+  async function interruptedDownload(key: string): Promise<void> {
+    stack.oss.putGeneratedObject(BUCKET, key, 2 * MiB, 31);
+    stack.oss.injectFault({ kind: 'stall-mid-body', afterBytes: 10_000, match: { key } });
+    const first = manager();
+    const { job } = await first.submit({ bucket: BUCKET, key, path: `resume/${key}`, overwrite: false });
+    await checkpointWith(filesFor(path.join(root, 'resume', key)).checkpoint, 7);
+    await first.drain();
+    expect(job.state).toBe('failed');
+    expect(job.error?.code).toBe('NotReady');
+    expect(filesUnder(path.join(root, 'resume')).filter((f) => f.includes(key))).toEqual([`.${key}.oss-download`, `.${key}.oss-download.json`]);
+    stack.oss.resetCounters();
+  }
+
+  it('keeps the checkpoint on drain and, at start, fetches only the part that was missing', async () => {
+    await interruptedDownload('drained.bin');
+    const [resumed] = await manager().resumeFromCheckpoints();
+    await resumed.done;
+    expect(resumed.state).toBe('succeeded');
+    expect(rangesFetched(stack.oss.requests, 'drained.bin')).toEqual(['0-262143']);
+    expect(readFileSync(path.join(root, 'resume', 'drained.bin')).equals(stack.oss.expectedBytes(BUCKET, 'drained.bin'))).toBe(true);
+  });
+
+  it('discards a checkpoint whose object changed since, and fetches every part of the new one', async () => {
+    await interruptedDownload('changed.bin');
+    stack.oss.replaceObject(BUCKET, 'changed.bin');
+    const [resumed] = await manager().resumeFromCheckpoints();
+    await resumed.done;
+    expect(resumed.state).toBe('succeeded');
+    expect(rangesFetched(stack.oss.requests, 'changed.bin')).toHaveLength(8);
+    expect(readFileSync(path.join(root, 'resume', 'changed.bin')).equals(stack.oss.expectedBytes(BUCKET, 'changed.bin'))).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, watch } from 'node:fs';
 import path from 'node:path';
 import type { RecordedRequest } from '../../emulators/oss/oss-emulator';
+import { readCheckpoint, type Checkpoint } from '../../src/downloads/checkpoint';
 import type { Stack } from './stack';
 
 /** Helpers for the /v1/downloads tests: the API over real HTTP, and what the disk holds. */
@@ -54,3 +55,38 @@ export function awaitFault(stack: Stack, key: string, kind: string, timeoutMs = 
     stack.oss.events.on('fault', listener);
   });
 }
+
+/** Resolves once the checkpoint lists at least `parts` finished parts; driven by file events, bounded in time. */
+export function checkpointWith(file: string, parts: number, timeoutMs = 30_000): Promise<Checkpoint> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(path.dirname(file));
+    const timer = setTimeout(() => finish(new Error(`the checkpoint never listed ${parts} parts`)), timeoutMs);
+    let checking = false;
+    let again = false;
+    // An event that arrives while a read is in progress triggers one more read: none is lost.
+    const check = async (): Promise<void> => {
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      do {
+        again = false;
+        const checkpoint = await readCheckpoint(file);
+        if (checkpoint && Object.keys(checkpoint.parts).length >= parts) {
+          finish(undefined, checkpoint);
+          break;
+        }
+      } while (again);
+      checking = false;
+    };
+    function finish(error?: Error, checkpoint?: Checkpoint): void {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve(checkpoint!);
+    }
+    watcher.on('change', () => void check());
+  });
+}
+
