@@ -137,6 +137,7 @@ function report(f: Figures): string {
     `\`npm run bench:download\` on ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
     'Every download is `oss-download get` in a child process against the OSS emulator on loopback and ends with its CRC64 verified.',
     'The emulator runs in the benchmark process and shares the CPUs with the downloader and curl.',
+    `Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (figures from a busy machine understate both sides).`,
     '',
     '| what | measured | ratio to the baseline of the same run | goal (issue 3) |',
     '| --- | --- | --- | --- |',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Crc64, crc64Combine } from '../crc64';
 import { AppError } from '../errors';
 import type { ObjectStore } from '../oss/object-store';
+import { BackgroundFlush } from './background-flush';
 import { readCheckpoint, removeQuietly, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { fetchPart, type ObjectVersion } from './fetch-part';
 import type { FreeSpace } from './free-space';
@@ -206,12 +207,14 @@ async function fetchParts(
   const signal = AbortSignal.any([outer, stop.signal]);
   const queue = [...pending];
   const saver = new CheckpointSaver(spec.files.checkpoint, record);
+  const flush = new BackgroundFlush(file);
   let failure: unknown;
 
   const worker = async () => {
     for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
       try {
         const crc = await fetchWithRetries(store, object, part, file, options.retry, signal, listener);
+        flush.request();
         await saver.partDone(part.index, crc);
       } catch (err) {
         failure ??= err;
@@ -220,7 +223,7 @@ async function fetchParts(
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.parallelism, pending.length) }, worker));
-  await saver.flushed();
+  await Promise.all([saver.flushed(), flush.idle()]);
   if (outer.aborted) throw outer.reason;
   if (failure !== undefined) throw failure;
 }
