@@ -1,10 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Crc64, crc64Combine } from '../crc64';
+import { crc64Combine } from '../crc64';
 import { AppError } from '../errors';
 import type { ObjectStore } from '../oss/object-store';
 import { BackgroundFlush } from './background-flush';
+import { CheckpointSaver, verifyRecordedParts } from './checkpoint-saver';
 import { readCheckpoint, removeQuietly, writeCheckpoint, type Checkpoint } from './checkpoint';
+import { publish } from './publish';
 import { fetchPart, type ObjectVersion } from './fetch-part';
 import type { FreeSpace } from './free-space';
 import { partLength, planParts, type Part } from './part-plan';
@@ -130,7 +132,7 @@ async function run(
     }
     await file.sync();
     await file.close();
-    await publish(spec);
+    await publish(spec.files, spec.overwrite);
     return { size: object.size, etag: object.etag, crc64: combined, crcVerified: crc64 !== null, resumedBytes, partsFetched: pending.length };
   } finally {
     await file.close().catch(() => undefined);
@@ -253,99 +255,8 @@ async function fetchWithRetries(
   }
 }
 
-/**
- * Records finished parts. Writes are coalesced: while one is in flight, later
- * parts wait for the next write, so a many-part download writes the record a
- * bounded number of times. The data is not flushed first (an fsync per part
- * would hold the download to the disk's synchronous rate); instead a resumed
- * run re-reads every recorded part and checks its CRC64 (verifyRecordedParts).
- */
-class CheckpointSaver {
-  private writing: Promise<void> | undefined;
-  private dirty = false;
-
-  constructor(
-    private readonly path: string,
-    private readonly record: Checkpoint,
-  ) {}
-
-  partDone(index: number, crc: bigint): Promise<void> {
-    this.record.parts[index] = crc.toString();
-    this.dirty = true;
-    this.writing ??= this.writeWhileDirty().finally(() => (this.writing = undefined));
-    return this.writing;
-  }
-
-  flushed(): Promise<void> {
-    return (this.writing ?? Promise.resolve()).catch(() => undefined);
-  }
-
-  private async writeWhileDirty(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      await writeCheckpoint(this.path, this.record);
-    }
-  }
-}
-
-/**
- * A checkpoint may name parts whose bytes never reached the disk (power loss
- * before writeback): re-read each recorded part and keep only those whose
- * CRC64 still matches. Reading local bytes is far cheaper than fetching them.
- */
-async function verifyRecordedParts(file: fs.FileHandle, plan: Part[], record: Checkpoint): Promise<void> {
-  const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-  for (const part of plan) {
-    const recorded = record.parts[part.index];
-    if (recorded === undefined) continue;
-    const crc = new Crc64();
-    for (let position = part.start; position <= part.end; ) {
-      const length = Math.min(buffer.length, part.end - position + 1);
-      const { bytesRead } = await file.read(buffer, 0, length, position);
-      if (bytesRead === 0) break;
-      crc.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-    if (crc.toString() !== recorded) delete record.parts[part.index];
-  }
-}
-
 function combinedCrc(plan: Part[], record: Checkpoint): string {
   let crc = 0n;
   for (const part of plan) crc = crc64Combine(crc, BigInt(record.parts[part.index]), partLength(part));
   return crc.toString();
 }
-
-/**
- * Puts the verified file in place and makes that durable. Without overwrite a
- * hard link publishes it, which fails if a file appeared meanwhile instead of
- * replacing it; with overwrite, rename replaces the old file atomically.
- */
-async function publish(spec: DownloadSpec): Promise<void> {
-  const { temp, target, checkpoint } = spec.files;
-  if (spec.overwrite) {
-    await fs.rename(temp, target);
-  } else {
-    try {
-      await fs.link(temp, target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new AppError('Conflict', 'The target file appeared during the download; send "overwrite": true to replace it.');
-      }
-      throw err;
-    }
-    await fs.unlink(temp);
-  }
-  await syncDirectory(path.dirname(target));
-  await removeQuietly(checkpoint);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
