@@ -65,6 +65,19 @@ describe('oss-download get (the command line, as a child process)', () => {
     expect(readFileSync(target, 'utf8')).toBe('hello from the cli\n');
   });
 
+  it('stops on SIGINT with exit 130, keeping the temporary file and checkpoint for a resume', async () => {
+    stack.oss.putGeneratedObject(BUCKET, 'interrupt.bin', 16 * MiB, 78);
+    const target = path.join(dir, 'interrupt.bin');
+    stack.oss.injectFault({ kind: 'bandwidth', bytesPerSecond: 2 * MiB, match: { key: 'interrupt.bin' }, times: Infinity });
+    const run = runCli(['get', '--part-size', '1', '--threshold', '1', '-p', '2', `oss://${BUCKET}/interrupt.bin`, target], cliEnv(stack));
+    await checkpointWith(filesFor(target).checkpoint, 1);
+    run.child.kill('SIGINT');
+    const result = await run.exited;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/run the same command again to resume/);
+    expect(filesUnder(dir)).toEqual(['.interrupt.bin.oss-download', '.interrupt.bin.oss-download.json']);
+  }, 30_000);
+
   it('resumes after SIGKILL and fetches only the parts the checkpoint does not hold', async () => {
     const size = 48 * MiB;
     const info = stack.oss.putGeneratedObject(BUCKET, 'resume.bin', size, 77);
