@@ -206,6 +206,7 @@ function serviceEnv(world: World, options: { roleNamed: boolean; extra?: Record<
     OSS_ALLOW: BUCKET,
     ...(options.roleNamed ? { ALIBABA_CLOUD_ECS_METADATA: ROLE } : {}),
     LOG_LEVEL: 'info',
+    AUTH_MODE: 'none', // caller authentication is tested in test/security; this tier is about credentials
     ...options.extra,
   };
 }
