@@ -8,6 +8,7 @@ import { objectRoutes } from '../routes/objects';
 import type { AllowList } from './access-policy';
 import { callerName } from './auth/caller-access';
 import type { Authenticator } from './auth/authenticator';
+import { redactTokens } from './auth/tokens';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 import { AppError } from './errors';
 import { problemHandler } from './http/problem';
@@ -52,7 +53,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle: deps.lifecycle ?? { draining: false } }));
   app.use(metricsRoutes(deps.metrics));
   app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics }));
-  app.use(security.after);
 
   app.use((req, _res, next) => next(new AppError('NotFound', `No endpoint at ${req.method} ${req.path}.`)));
   app.use(problemHandler);
@@ -73,7 +73,7 @@ function requestLogger(logger: Logger) {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: redactTokens(req.url),
         remoteAddress: req.remoteAddress,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

@@ -25,3 +25,10 @@ export function sameHash(a: string, b: string): boolean {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+const TOKEN_ANYWHERE = new RegExp(`${TOKEN_PREFIX}[A-Za-z0-9_-]+`, 'g');
+
+/** A URL or text with every caller token in it censored: a token pasted into a query string never reaches a log. */
+export function redactTokens(text: string): string {
+  return text.replace(TOKEN_ANYWHERE, `${TOKEN_PREFIX}[redacted]`);
+}

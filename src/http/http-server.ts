@@ -20,6 +20,8 @@ export function createHttpServer(app: RequestListener, limits: HttpLimits): http
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node looks for connections past headersTimeout / requestTimeout (default 30 s).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     app,
   );

@@ -29,7 +29,7 @@ export function peerAllowlist(isAllowed: (address: string | undefined) => boolea
 /** 405 with Allow for any other method on a read-only path (OPTIONS included: there is no CORS here). */
 export function readOnlyPaths(paths: string[]): RequestHandler {
   return (req, _res, next) => {
-    if (!paths.includes(req.path)) return next();
+    if (!paths.includes(req.path) || req.method === 'GET' || req.method === 'HEAD') return next();
     throw new AppError('MethodNotAllowed', `${req.path} answers GET and HEAD only.`, { headers: { Allow: 'GET, HEAD' } });
   };
 }

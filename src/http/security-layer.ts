@@ -14,7 +14,8 @@ import type { TrustProxy } from './trust-proxy';
 /**
  * Everything issue "lock the service down" puts in front of the routes, in the
  * order a request meets it: URL size (414), the peer's network (ALLOW_CIDRS,
- * 403), the caller's token (401, /metrics 403), the stream cap and the
+ * 403), the caller's token (401, /metrics 403), 405 for other methods on the
+ * read-only paths (before Express answers OPTIONS by itself), the stream cap and the
  * slow-client guard. Header size and timeouts are the server's (http-server.ts).
  */
 export interface SecurityOptions {
@@ -30,8 +31,6 @@ export interface SecurityOptions {
 export interface SecurityLayer {
   /** Before the routes. */
   before: RequestHandler[];
-  /** After the routes, before NotFound: 405 for other methods on the read-only paths. */
-  after: RequestHandler[];
   /** Per-token cap on concurrent downloads, for the downloads routes (acquireDownloadSlot). */
   downloadLimiter: ConcurrencyLimiter;
   limits: HttpLimits;
@@ -47,11 +46,11 @@ export function securityLayer(options: SecurityOptions, metrics: Metrics): Secur
   if (options.allowCidrs) before.push(peerAllowlist(cidrMatcher(options.allowCidrs)));
   before.push(
     authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true }),
+    readOnlyPaths(['/healthz', '/readyz', '/metrics']),
     streamGuard({ limiter: streams, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry }),
   );
   return {
     before,
-    after: [readOnlyPaths(['/healthz', '/readyz', '/metrics'])],
     downloadLimiter: new ConcurrencyLimiter(
       limits.maxDownloadsPerToken,
       (name) => new AppError('TooManyRequests', `The caller ${name} already runs ${limits.maxDownloadsPerToken} downloads.`, { headers: { 'Retry-After': '5' } }),

@@ -47,7 +47,10 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+export type Emulators = Pick<Stack, 'clock' | 'sts' | 'metadata' | 'oss'>;
+
+/** Both emulators on loopback, BUCKET created and readable by ROLE. */
+export async function startEmulators(): Promise<Emulators> {
   const clock = new ManualClock(Date.now());
   const sts = new StsRegistry(clock);
   const metadata = createMetadataEmulator({ sts, clock, roleName: ROLE, hardenedOnly: true });
@@ -57,6 +60,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await oss.listen();
   oss.createBucket(BUCKET);
   oss.allow(ROLE, BUCKET);
+  return { clock, sts, metadata, oss };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const { clock, sts, metadata, oss } = await startEmulators();
 
   const config = loadConfig({
     OSS_REGION: 'cn-hangzhou',
