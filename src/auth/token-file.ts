@@ -62,6 +62,8 @@ export function parseTokenFile(text: string): TokenFileParse {
     entries.push(toEntry(parsed.data));
   });
   errors.push(...duplicates(entries));
+  // Also what a reader sees mid-write of a non-atomic save: refusing it keeps the tokens in force.
+  if (entries.length === 0 && errors.length === 0) errors.push('the file names no caller (to run open, set AUTH_MODE=none)');
   return errors.length ? { ok: false, errors } : { ok: true, entries };
 }
 

@@ -146,7 +146,7 @@ export function get(url: string, headers: Record<string, string> = {}, method = 
 }
 
 /** Waits for the OSS emulator to finish (or lose) a request: an event, never a sleep. */
-export function awaitRequestEnd(stack: Stack, predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
+export function awaitRequestEnd(stack: Pick<Stack, 'oss'>, predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the emulator saw no such request end')), timeoutMs);
     const listener = (record: RecordedRequest) => {
