@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestListener } from 'node:http';
 import type { HttpLimits } from '../config';
@@ -29,8 +30,11 @@ export function createHttpServer(app: RequestListener, limits: HttpLimits): http
   return server;
 }
 
-function answerClientError(err: NodeJS.ErrnoException & { bytesWritten?: number }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable || (err.bytesWritten ?? 0) > 0) {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // Once anything was written on this connection (a 401 sent before its request body arrived, then
+  // the body timed out), another status line would corrupt the exchange: just close.
+  const answered = (socket as Socket).bytesWritten > 0;
+  if (err.code === 'ECONNRESET' || !socket.writable || answered) {
     socket.destroy();
     return;
   }
