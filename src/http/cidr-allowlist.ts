@@ -21,7 +21,7 @@ export function parseCidrs(raw: string): CidrParse {
     const family = isIP(address);
     const max = family === 4 ? 32 : 128;
     const prefix = prefixText === undefined ? max : Number(prefixText);
-    if (family === 0 || extra !== undefined || !/^\d{0,3}$/.test(prefixText ?? '') || !(prefix >= 0 && prefix <= max)) {
+    if (family === 0 || extra !== undefined || (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) || !(prefix >= 0 && prefix <= max)) {
       return { ok: false, error: `"${item}" is not an IPv4 or IPv6 address or network (a.b.c.d/n, x::/n)` };
     }
     value.push(`${address}/${prefix}`);
