@@ -164,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   if (!parsed.success || !allow?.ok || !trustProxy.ok || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    throw new ConfigError(['HTTP_HEADERS_TIMEOUT_SECONDS: must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS']);
+  }
   if (e.CREDENTIALS_EXPIRY_MARGIN_SECONDS >= e.CREDENTIALS_REFRESH_AHEAD_SECONDS) {
     throw new ConfigError(['CREDENTIALS_REFRESH_AHEAD_SECONDS: must be larger than CREDENTIALS_EXPIRY_MARGIN_SECONDS']);
   }
