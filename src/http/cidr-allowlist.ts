@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { commaList } from '../access-policy';
 
 /**
  * ALLOW_CIDRS: the networks that may connect at all, checked on the socket's
@@ -10,10 +11,7 @@ export type CidrParse = { ok: true; value: string[] } | { ok: false; error: stri
 
 /** `10.0.0.0/8, 192.168.1.7, fd00::/8` → normalised `address/prefix` strings. */
 export function parseCidrs(raw: string): CidrParse {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const items = commaList(raw);
   if (items.length === 0) return { ok: false, error: 'must name at least one address or network' };
   const value: string[] = [];
   for (const item of items) {

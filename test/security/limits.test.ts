@@ -32,6 +32,18 @@ describe('resource limits', () => {
     return socket;
   }
 
+  /** Writes an unfinished request and resolves with everything received once the service closes the connection. */
+  function sendAndWaitForClose(partial: string): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = net.connect(s.service.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(text));
+      socket.write(partial);
+    });
+  }
+
   it('disconnects a caller that reads nothing, which closes the OSS connection too', async () => {
     const ended = awaitRequestEnd(s, (r) => r.key === 'big.bin', 15_000);
     const socket = stalledReader('big.bin');
@@ -72,27 +84,15 @@ describe('resource limits', () => {
   }, 20_000);
 
   it('answers 408 and closes a connection whose headers never finish (slowloris)', async () => {
-    const answer = await new Promise<string>((resolve) => {
-      const socket = net.connect(s.service.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-      socket.on('error', () => undefined);
-      socket.on('close', () => resolve(text));
-      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-    });
+    const answer = await sendAndWaitForClose('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(answer).toMatch(/"code":"InvalidRequest"/);
   }, 10_000);
 
   it('closes a connection whose request body never finishes, after its one answer', async () => {
-    const answer = await new Promise<string>((resolve) => {
-      const socket = net.connect(s.service.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-      socket.on('error', () => undefined);
-      socket.on('close', () => resolve(text));
-      socket.write(`POST /v1/objects/${BUCKET}/k HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
-    });
+    const answer = await sendAndWaitForClose(
+      `POST /v1/objects/${BUCKET}/k HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 401 /); // answered before the body, as the token is missing
     expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1); // and no second answer when the body times out
   }, 10_000);
