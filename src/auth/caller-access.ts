@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import { Counter, type Registry } from 'prom-client';
 import { allows } from '../access-policy';
 import { AppError } from '../errors';
 import type { Authenticator } from './authenticator';
@@ -23,21 +24,41 @@ export interface CallerAccessOptions {
   auth?: Authenticator;
   /** /metrics needs a token with the `metrics` scope. */
   metricsRequireToken?: boolean;
+  /** Where to count callers (caller_requests_total); absent: not counted. */
+  registry?: Registry;
 }
 
 export function authenticateCallers(options: CallerAccessOptions): RequestHandler {
+  const counted = options.registry
+    ? new Counter({
+        name: 'caller_requests_total',
+        help: 'Requests by caller (token name, anonymous on open paths, open without authentication, rejected for a missing or bad token).',
+        labelNames: ['caller'] as const,
+        registers: [options.registry],
+      })
+    : undefined;
+  const count = (caller: string) => counted?.inc({ caller });
   return (req, _res, next) => {
     if (!options.auth) {
       callers.set(req, { kind: 'open' });
+      count('open');
       return next();
     }
     const metricsOpen = req.path === '/metrics' && !options.metricsRequireToken;
     if (OPEN_PATHS.has(req.path) || metricsOpen) {
       callers.set(req, { kind: 'anonymous' });
+      count('anonymous');
       return next();
     }
-    const principal = options.auth.authenticate(req.get('authorization'));
+    let principal: Principal;
+    try {
+      principal = options.auth.authenticate(req.get('authorization'));
+    } catch (err) {
+      count('rejected');
+      throw err;
+    }
     callers.set(req, { kind: 'token', principal });
+    count(principal.name);
     if (req.path === '/metrics' && !principal.metrics) {
       throw notAllowed(principal, 'has no metrics scope');
     }

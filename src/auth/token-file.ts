@@ -27,7 +27,13 @@ export interface TokenEntry extends Principal {
 }
 
 /** A caller's name: safe in a log line and a metric label. */
-export const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Labels caller_requests_total uses for requests without a token. */
+const RESERVED_NAMES = new Set(['open', 'anonymous', 'rejected']);
+
+export function isValidTokenName(name: string): boolean {
+  return TOKEN_NAME.test(name) && !RESERVED_NAMES.has(name);
+}
 
 const scope = z.union([
   z.literal('downloads'),
@@ -39,7 +45,7 @@ const scope = z.union([
 ]);
 
 const line = z.object({
-  name: z.string().regex(TOKEN_NAME, 'must be 1 to 64 of A-Z a-z 0-9 . _ - (starting with a letter or digit)'),
+  name: z.string().refine(isValidTokenName, 'must be 1 to 64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), not open, anonymous or rejected'),
   hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 lower-case hex digits'),
   scopes: z.array(scope).min(1, 'at least one scope is required'),
 });

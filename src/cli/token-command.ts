@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { generateToken, hashToken } from '../auth/tokens';
-import { formatTokenLine, isValidScope, TOKEN_NAME } from '../auth/token-file';
+import { formatTokenLine, isValidScope, isValidTokenName } from '../auth/token-file';
 
 /**
  * `oss-download token create NAME --scope bucket[/prefix] [--scope …] [--downloads] [--metrics]`
@@ -64,7 +64,7 @@ function usageProblem(verb: string | undefined, name: string | undefined, rest: 
   if (verb !== 'create') return verb === undefined ? 'missing command: create' : `unknown command: ${verb}`;
   if (name === undefined) return 'missing NAME';
   if (rest.length > 0) return `unexpected arguments: ${rest.join(' ')}`;
-  if (!TOKEN_NAME.test(name)) return `NAME "${name}" is not 1 to 64 of A-Z a-z 0-9 . _ -`;
+  if (!isValidTokenName(name)) return `NAME "${name}" is not 1 to 64 of A-Z a-z 0-9 . _ - (open, anonymous and rejected are reserved)`;
   if (scopes.length === 0) return 'give at least one --scope, --downloads or --metrics';
   const bad = scopes.find((s) => !isValidScope(s));
   return bad === undefined ? undefined : `--scope ${bad.slice(5)}: must be a valid bucket name, optionally /prefix`;

@@ -45,7 +45,7 @@ export function securityLayer(options: SecurityOptions, metrics: Metrics): Secur
   const before: RequestHandler[] = [urlLengthLimit(limits.maxUrlBytes)];
   if (options.allowCidrs) before.push(peerAllowlist(cidrMatcher(options.allowCidrs)));
   before.push(
-    authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true }),
+    authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true, registry: metrics.registry }),
     readOnlyPaths(['/healthz', '/readyz', '/metrics']),
     streamGuard({ limiter: streams, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry }),
   );

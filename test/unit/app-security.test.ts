@@ -92,6 +92,16 @@ describe('caller authentication in createApp', () => {
     expect((await request(open.app).get('/metrics')).status).toBe(200);
   });
 
+  it('counts requests by caller name in the metrics, never by token', async () => {
+    const { app } = setup();
+    await request(app).get('/v1/objects/bkt/pub/a.txt').set('Authorization', bearer(reader));
+    await request(app).get('/v1/objects/bkt/pub/a.txt').set('Authorization', 'Bearer unknown-token-xxxxxxxx');
+    const text = (await request(app).get('/metrics').set('Authorization', bearer(prom))).text;
+    expect(text).toMatch(/caller_requests_total\{caller="reader"\} 1/);
+    expect(text).toMatch(/caller_requests_total\{caller="rejected"\} 1/);
+    expect(text).not.toContain('unknown-token');
+  });
+
   it('runs open without an authenticator, as the existing tests do', async () => {
     const { app } = setup({ auth: false });
     expect((await request(app).get('/v1/objects/bkt/pub/a.txt')).status).toBe(200);

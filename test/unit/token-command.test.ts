@@ -39,6 +39,7 @@ describe('token create', () => {
     [['create', 'x'], /at least one --scope/],
     [['create', '-bad', '--scope', 'bkt'], /Unknown option|is not 1 to 64/],
     [['create', 'x', '--scope', 'Bad_Bucket'], /--scope Bad_Bucket: must be a valid bucket name/],
+    [['create', 'rejected', '--metrics'], /reserved/],
     [['delete', 'x'], /unknown command: delete/],
     [['create', 'x', 'y', '--scope', 'bkt'], /unexpected arguments: y/],
     [['create', 'x', '--scope'], /argument missing|--scope/],
