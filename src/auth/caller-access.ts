@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import { allows } from '../access-policy';
 import { AppError } from '../errors';
+import { routedPath } from '../http/request-guards';
 import type { Authenticator } from './authenticator';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
 import type { Principal } from './token-file';
@@ -44,8 +45,9 @@ export function authenticateCallers(options: CallerAccessOptions): RequestHandle
       count('open');
       return next();
     }
-    const metricsOpen = req.path === '/metrics' && !options.metricsRequireToken;
-    if (OPEN_PATHS.has(req.path) || metricsOpen) {
+    const path = routedPath(req);
+    const metricsOpen = path === '/metrics' && !options.metricsRequireToken;
+    if (OPEN_PATHS.has(path) || metricsOpen) {
       callers.set(req, { kind: 'anonymous' });
       count('anonymous');
       return next();
@@ -59,7 +61,7 @@ export function authenticateCallers(options: CallerAccessOptions): RequestHandle
     }
     callers.set(req, { kind: 'token', principal });
     count(principal.name);
-    if (req.path === '/metrics' && !principal.metrics) {
+    if (path === '/metrics' && !principal.metrics) {
       throw notAllowed(principal, 'has no metrics scope');
     }
     next();

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { AppError } from '../errors';
 
 /**
@@ -26,10 +26,19 @@ export function peerAllowlist(isAllowed: (address: string | undefined) => boolea
   };
 }
 
+/**
+ * The path as Express's router matches it: case-insensitive, trailing slashes
+ * optional. A check on `/metrics` must also catch `/METRICS` and `/metrics/`,
+ * which reach the same route.
+ */
+export function routedPath(req: Request): string {
+  return req.path.toLowerCase().replace(/(.)\/+$/, '$1');
+}
+
 /** 405 with Allow for any other method on a read-only path (OPTIONS included: there is no CORS here). */
 export function readOnlyPaths(paths: string[]): RequestHandler {
   return (req, _res, next) => {
-    if (!paths.includes(req.path) || req.method === 'GET' || req.method === 'HEAD') return next();
+    if (!paths.includes(routedPath(req)) || req.method === 'GET' || req.method === 'HEAD') return next();
     throw new AppError('MethodNotAllowed', `${req.path} answers GET and HEAD only.`, { headers: { Allow: 'GET, HEAD' } });
   };
 }

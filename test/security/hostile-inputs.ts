@@ -390,6 +390,14 @@ const authCases: HostileCase[] = [
   { name: 'auth: /metrics with a token without the metrics scope', request: { target: '/metrics' }, status: 403, code: 'NotAllowed' },
   { name: 'auth: /metrics with the metrics scope', request: { target: '/metrics' }, as: 'prometheus', status: 200 },
   { name: 'auth: an unknown path with a token', request: { target: '/nope' }, status: 404, code: 'NotFound' },
+  ...['/METRICS', '/Metrics', '/metrics/', '/metrics//', '/METRICS/'].map((target) => ({
+    name: `auth: ${target} is /metrics to the router, so it needs the metrics scope too`,
+    request: { target },
+    status: 403,
+    code: 'NotAllowed',
+  })),
+  ...['/HEALTHZ', '/healthz/', '/ReadyZ'].map((target) => ({ name: `auth: ${target} is open like its route`, request: { target }, as: null, status: 200 })),
+  { name: 'method: DELETE /METRICS/', request: { method: 'DELETE', target: '/METRICS/' }, as: 'prometheus', status: 405, code: 'MethodNotAllowed' },
 ];
 
 export const HOSTILE_CASES: HostileCase[] = [
