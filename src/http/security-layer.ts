@@ -12,8 +12,7 @@ import { streamGuard } from './stream-guard';
 import type { TrustProxy } from './trust-proxy';
 
 /**
- * Everything issue "lock the service down" puts in front of the routes, in the
- * order a request meets it: URL size (414), the peer's network (ALLOW_CIDRS,
+ * The guards in front of the routes, in the order a request meets them: URL size (414), the peer's network (ALLOW_CIDRS,
  * 403), the caller's token (401, /metrics 403), 405 for other methods on the
  * read-only paths (before Express answers OPTIONS by itself), the stream cap and the
  * slow-client guard. Header size and timeouts are the server's (http-server.ts).
@@ -31,7 +30,7 @@ export interface SecurityOptions {
 export interface SecurityLayer {
   /** Before the routes. */
   before: RequestHandler[];
-  /** Per-token cap on concurrent downloads, for the downloads routes (acquireDownloadSlot). */
+  /** Per-token cap on concurrent downloads: createApp hands it to the downloads routes (acquireDownloadSlot). */
   downloadLimiter: ConcurrencyLimiter;
   limits: HttpLimits;
 }
