@@ -21,6 +21,12 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
     {
+      displayName: 'security',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/security/**/*.test.ts'],
+    },
+    {
       displayName: 'netns',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },

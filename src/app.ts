@@ -6,9 +6,13 @@ import { healthRoutes, type Lifecycle } from '../routes/health';
 import { metricsRoutes } from '../routes/metrics';
 import { objectRoutes } from '../routes/objects';
 import type { AllowList } from './access-policy';
+import { callerName } from './auth/caller-access';
+import type { Authenticator } from './auth/authenticator';
+import { redactTokens } from './auth/tokens';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 import { AppError } from './errors';
 import { problemHandler } from './http/problem';
+import { securityLayer, type SecurityOptions } from './http/security-layer';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { ObjectStore } from './oss/object-store';
@@ -24,6 +28,10 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   lifecycle?: Lifecycle;
+  /** Caller authentication (AUTH_TOKENS_FILE); absent: the service is open (AUTH_MODE=none). */
+  auth?: Authenticator;
+  /** Network and resource limits; absent: the defaults (src/http/limits.ts), any peer. */
+  security?: Omit<SecurityOptions, 'auth'>;
 }
 
 /** An incoming X-Request-Id is kept only if it is safe to log and echo. */
@@ -33,11 +41,14 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are OSS's, passed through; Express must not invent its own
+  app.set('trust proxy', deps.security?.trustProxy ?? false);
+  const security = securityLayer({ ...deps.security, auth: deps.auth }, deps.metrics);
 
   app.use(requestLogger(deps.logger));
   app.use(helmet());
   app.use(requestMetrics(deps.metrics));
   deps.metrics.observeCredentials(deps.credentials);
+  app.use(security.before);
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle: deps.lifecycle ?? { draining: false } }));
   app.use(metricsRoutes(deps.metrics));
@@ -62,7 +73,7 @@ function requestLogger(logger: Logger) {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: redactTokens(req.url),
         remoteAddress: req.remoteAddress,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -72,9 +83,10 @@ function requestLogger(logger: Logger) {
       if (res.statusCode >= 400) return 'warn';
       return 'info';
     },
-    customProps(_req, res) {
+    customProps(req, res) {
       const stream = (res as Response).locals?.stream as { outcome: string; bytes: number } | undefined;
-      return stream ? { outcome: stream.outcome, bytesSent: stream.bytes } : {};
+      const caller = callerName(req as Request);
+      return { ...(caller ? { caller } : {}), ...(stream ? { outcome: stream.outcome, bytesSent: stream.bytes } : {}) };
     },
   });
 }
