@@ -7,11 +7,15 @@ import { healthRoutes, type Lifecycle } from '../routes/health';
 import { metricsRoutes } from '../routes/metrics';
 import { objectRoutes } from '../routes/objects';
 import type { AllowList } from './access-policy';
+import { callerName } from './auth/caller-access';
+import type { Authenticator } from './auth/authenticator';
+import { redactTokens } from './auth/tokens';
 import { systemClock, type Clock } from './clock';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 import type { DownloadManager } from './downloads/download-manager';
 import { AppError } from './errors';
 import { problemHandler } from './http/problem';
+import { securityLayer, type SecurityOptions } from './http/security-layer';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { ObjectStore } from './oss/object-store';
@@ -27,6 +31,10 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   lifecycle?: Lifecycle;
+  /** Caller authentication (AUTH_TOKENS_FILE); absent: the service is open (AUTH_MODE=none). */
+  auth?: Authenticator;
+  /** Network and resource limits; absent: the defaults (src/http/limits.ts), any peer. */
+  security?: Omit<SecurityOptions, 'auth'>;
   /** Download-to-disk jobs (/v1/downloads); without it those routes answer 404. */
   downloads?: DownloadManager;
   clock?: Clock;
@@ -39,17 +47,21 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are OSS's, passed through; Express must not invent its own
+  app.set('trust proxy', deps.security?.trustProxy ?? false);
+  const security = securityLayer({ ...deps.security, auth: deps.auth }, deps.metrics);
 
   app.use(requestLogger(deps.logger));
   app.use(helmet());
   app.use(requestMetrics(deps.metrics));
   deps.metrics.observeCredentials(deps.credentials);
+  app.use(security.before);
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle: deps.lifecycle ?? { draining: false } }));
   app.use(metricsRoutes(deps.metrics));
   app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics }));
   if (deps.downloads) {
-    app.use(downloadRoutes({ downloads: deps.downloads, allow: deps.allow, clock: deps.clock ?? systemClock }));
+    const clock = deps.clock ?? systemClock;
+    app.use(downloadRoutes({ downloads: deps.downloads, allow: deps.allow, clock, downloadLimiter: security.downloadLimiter }));
   }
 
   app.use((req, _res, next) => next(new AppError('NotFound', `No endpoint at ${req.method} ${req.path}.`)));
@@ -71,7 +83,7 @@ function requestLogger(logger: Logger) {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: redactTokens(req.url),
         remoteAddress: req.remoteAddress,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -81,9 +93,10 @@ function requestLogger(logger: Logger) {
       if (res.statusCode >= 400) return 'warn';
       return 'info';
     },
-    customProps(_req, res) {
+    customProps(req, res) {
       const stream = (res as Response).locals?.stream as { outcome: string; bytes: number } | undefined;
-      return stream ? { outcome: stream.outcome, bytesSent: stream.bytes } : {};
+      const caller = callerName(req as Request);
+      return { ...(caller ? { caller } : {}), ...(stream ? { outcome: stream.outcome, bytesSent: stream.bytes } : {}) };
     },
   });
 }

@@ -21,10 +21,12 @@ export const ERRORS = {
   ChecksumMismatch: { status: 502, title: 'The downloaded bytes do not match the CRC64 OSS reported' },
   InsufficientStorage: { status: 507, title: 'Not enough free disk space for the download' },
   DownloadCanceled: { status: 409, title: 'The download was canceled' },
+  TooManyRequests: { status: 429, title: 'Too many concurrent requests for this caller' },
   InternalError: { status: 500, title: 'Internal error' },
   UpstreamUnavailable: { status: 502, title: 'OSS is unavailable or answered badly' },
   CredentialsUnavailable: { status: 503, title: 'No valid credential for OSS is available' },
   NotReady: { status: 503, title: 'The service is not ready' },
+  Overloaded: { status: 503, title: 'The service is at its limit of concurrent streams' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

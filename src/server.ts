@@ -1,9 +1,11 @@
 import http from 'node:http';
 import { createApp } from './app';
+import { loadAuthenticator } from './auth/load-authenticator';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
 import { DownloadManager } from './downloads/download-manager';
+import { createHttpServer } from './http/http-server';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { AliOssStore } from './oss/ali-oss-store';
@@ -15,7 +17,7 @@ import { AliOssStore } from './oss/ali-oss-store';
 export async function main(): Promise<http.Server> {
   let config: Readonly<Config>;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { requireAuthDecision: true });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`oss-download-service: ${err.message}\n`);
@@ -34,10 +36,20 @@ export async function main(): Promise<http.Server> {
     onUpstreamResponse: (e) => metrics.upstreamResponses.inc({ status: String(e.status), code: e.code ?? '' }),
   });
   const lifecycle = { draining: false };
+  const auth = await loadAuthenticator(config.auth, logger).catch((err: unknown) => {
+    process.stderr.write(`oss-download-service: AUTH_TOKENS_FILE: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  });
+  const security = {
+    metricsRequireToken: config.auth.metricsRequireToken,
+    allowCidrs: config.allowCidrs,
+    trustProxy: config.trustProxy,
+    limits: config.httpLimits,
+  };
   const downloads = new DownloadManager({ store, root: config.downloadRoot, config: config.downloads, clock: systemClock, metrics, logger });
-  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle, downloads });
+  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle, auth, security, downloads });
 
-  const server = http.createServer(app);
+  const server = createHttpServer(app, config.httpLimits);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

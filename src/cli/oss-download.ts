@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { GET_USAGE, getCommand } from './get-command';
+import { tokenCommand } from './token-command';
 
 /**
  * `oss-download`: the command-line tool. One module per subcommand, each
@@ -9,17 +10,15 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   get: (args) => getCommand(args),
-  // ── token ────────────────────────────────────────────────────────────────
-  // Reserved for the security work: src/cli/token-command.ts exports
-  // `tokenCommand(args: string[]): Promise<number>`; wire it in here as
-  //   token: tokenCommand,
-  // and add its line to USAGE below.
+  // ── token ── the security work's module (src/cli/token-command.ts, also runnable on its own).
+  token: (args) => tokenCommand(args),
 };
 
 const USAGE = `usage: oss-download <command> [arguments]
 
 commands:
   get oss://BUCKET/KEY LOCAL_PATH   download one object, verified and resumable
+  token create NAME [options]       a new caller token and its tokens-file line (see README, Security)
   help                              this text
 
 ${GET_USAGE}`;

@@ -18,6 +18,8 @@ export interface ServiceExit {
 
 export interface ServiceProcess {
   readonly port: number;
+  /** Sends a signal without waiting (SIGHUP: reload the tokens file). */
+  signal(signal: NodeJS.Signals): void;
   /** `http://127.0.0.1:{port}` */
   readonly baseUrl: string;
   /** Everything the service wrote to stdout and stderr so far. */
@@ -88,6 +90,7 @@ export function startService(env: Readonly<Record<string, string>>, options: { t
     baseUrl: `http://127.0.0.1:${port}`,
     output: () => output,
     logLines,
+    signal: (signal: NodeJS.Signals) => void child.kill(signal),
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
