@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { downloadRoutes } from '../routes/downloads';
 import { healthRoutes, type Lifecycle } from '../routes/health';
 import { metricsRoutes } from '../routes/metrics';
 import { objectRoutes } from '../routes/objects';
@@ -9,7 +10,9 @@ import type { AllowList } from './access-policy';
 import { callerName } from './auth/caller-access';
 import type { Authenticator } from './auth/authenticator';
 import { redactTokens } from './auth/tokens';
+import { systemClock, type Clock } from './clock';
 import type { CredentialsProvider } from './credentials/credentials-provider';
+import type { DownloadManager } from './downloads/download-manager';
 import { AppError } from './errors';
 import { problemHandler } from './http/problem';
 import { securityLayer, type SecurityOptions } from './http/security-layer';
@@ -32,6 +35,9 @@ export interface AppDeps {
   auth?: Authenticator;
   /** Network and resource limits; absent: the defaults (src/http/limits.ts), any peer. */
   security?: Omit<SecurityOptions, 'auth'>;
+  /** Download-to-disk jobs (/v1/downloads); without it those routes answer 404. */
+  downloads?: DownloadManager;
+  clock?: Clock;
 }
 
 /** An incoming X-Request-Id is kept only if it is safe to log and echo. */
@@ -53,6 +59,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle: deps.lifecycle ?? { draining: false } }));
   app.use(metricsRoutes(deps.metrics));
   app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics }));
+  if (deps.downloads) {
+    const clock = deps.clock ?? systemClock;
+    app.use(downloadRoutes({ downloads: deps.downloads, allow: deps.allow, clock, downloadLimiter: security.downloadLimiter }));
+  }
 
   app.use((req, _res, next) => next(new AppError('NotFound', `No endpoint at ${req.method} ${req.path}.`)));
   app.use(problemHandler);

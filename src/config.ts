@@ -75,7 +75,20 @@ export interface Config {
   allow: AllowList;
   credentials: CredentialsConfig;
   downloadRoot: string;
+  downloads: DownloadsConfig;
   logLevel: string;
+}
+
+export interface DownloadsConfig {
+  /** Jobs that run at once; the rest queue. */
+  concurrency: number;
+  /** Objects larger than this are fetched as parallel ranged parts. */
+  thresholdBytes: number;
+  partSizeBytes: number;
+  /** Parts of one job fetched at once. */
+  parallelism: number;
+  /** Resume the jobs whose checkpoints are under DOWNLOAD_ROOT when the service starts. */
+  resumeOnStart: boolean;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +98,7 @@ export class ConfigError extends Error {
   }
 }
 
+const MiB = 1024 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
@@ -124,6 +138,11 @@ const envSchema = z.object({
   CREDENTIALS_REFRESH_AHEAD_SECONDS: seconds(900),
   CREDENTIALS_RETRY_SECONDS: seconds(5),
   DOWNLOAD_ROOT: z.string().min(1).default('./downloads'),
+  DOWNLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  DOWNLOAD_THRESHOLD_MB: z.coerce.number().int().min(1).max(1_048_576).default(64),
+  DOWNLOAD_PART_SIZE_MB: z.coerce.number().int().min(1).max(1024).default(16),
+  DOWNLOAD_PARALLELISM: z.coerce.number().int().min(1).max(64).default(8),
+  DOWNLOAD_RESUME_ON_START: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   AUTH_MODE: z.enum(['tokens', 'none']).optional(),
   AUTH_TOKENS_FILE: optionalText,
@@ -183,6 +202,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     allow: allow.value,
     credentials: credentialsConfig(e),
     downloadRoot: path.resolve(e.DOWNLOAD_ROOT),
+    downloads: {
+      concurrency: e.DOWNLOAD_CONCURRENCY,
+      thresholdBytes: e.DOWNLOAD_THRESHOLD_MB * MiB,
+      partSizeBytes: e.DOWNLOAD_PART_SIZE_MB * MiB,
+      parallelism: e.DOWNLOAD_PARALLELISM,
+      resumeOnStart: e.DOWNLOAD_RESUME_ON_START === 'true' || e.DOWNLOAD_RESUME_ON_START === '1',
+    },
     logLevel: e.LOG_LEVEL,
     auth: {
       mode: e.AUTH_TOKENS_FILE ? 'tokens' : (e.AUTH_MODE ?? 'unset'),
@@ -215,6 +241,15 @@ function authProblems(env: NodeJS.ProcessEnv, options: LoadOptions): string[] {
     return ['AUTH_TOKENS_FILE: is required (or set AUTH_MODE=none to run without caller authentication)'];
   }
   return [];
+}
+
+/**
+ * The `oss-download` command line reads the same variables, but it acts for the
+ * operator at the shell, not for whoever reaches a port: OSS_ALLOW defaults to
+ * `*` there (the role's own policy still applies).
+ */
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  return loadConfig({ OSS_ALLOW: '*', ...env });
 }
 
 const REQUIRED_BY_SOURCE: Record<CredentialsSourceName, string[]> = {

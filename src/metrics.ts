@@ -56,6 +56,45 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly downloadBytes = new Counter({
+    name: 'download_bytes_total',
+    help: 'Object bytes written to local disk by download jobs.',
+    registers: [this.registry],
+  });
+
+  readonly downloadPartRetries = new Counter({
+    name: 'download_part_retries_total',
+    help: 'Ranged parts fetched again after a failure.',
+    registers: [this.registry],
+  });
+
+  readonly downloadCrcFailures = new Counter({
+    name: 'download_crc_failures_total',
+    help: 'Downloads whose bytes did not match the CRC64 OSS reported.',
+    registers: [this.registry],
+  });
+
+  readonly downloadJobs = new Counter({
+    name: 'download_jobs_total',
+    help: 'Download jobs ended, by state (succeeded, failed, canceled).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly downloadDuration = new Histogram({
+    name: 'download_job_duration_seconds',
+    help: 'Time from a job starting to run to its end.',
+    labelNames: ['state'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14_400],
+    registers: [this.registry],
+  });
+
+  readonly downloadsActive = new Gauge({
+    name: 'download_jobs_running',
+    help: 'Download jobs running right now (queued ones excluded).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

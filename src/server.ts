@@ -4,6 +4,7 @@ import { loadAuthenticator } from './auth/load-authenticator';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
+import { DownloadManager } from './downloads/download-manager';
 import { createHttpServer } from './http/http-server';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
@@ -45,7 +46,8 @@ export async function main(): Promise<http.Server> {
     trustProxy: config.trustProxy,
     limits: config.httpLimits,
   };
-  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle, auth, security });
+  const downloads = new DownloadManager({ store, root: config.downloadRoot, config: config.downloads, clock: systemClock, metrics, logger });
+  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle, auth, security, downloads });
 
   const server = createHttpServer(app, config.httpLimits);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
@@ -58,11 +60,15 @@ export async function main(): Promise<http.Server> {
 
   // Warm the credential cache so /readyz turns green without waiting for traffic.
   credentials.getCredentials().catch(() => undefined);
-  handleSignals(server, lifecycle, logger);
+  if (config.downloads.resumeOnStart) {
+    const resumed = await downloads.resumeFromCheckpoints();
+    logger.info({ jobs: resumed.length }, 'downloads resumed from checkpoints');
+  }
+  handleSignals(server, lifecycle, logger, downloads);
   return server;
 }
 
-function handleSignals(server: http.Server, lifecycle: { draining: boolean }, logger: Logger): void {
+function handleSignals(server: http.Server, lifecycle: { draining: boolean }, logger: Logger, downloads: DownloadManager): void {
   const shutdown = (signal: NodeJS.Signals) => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -70,6 +76,8 @@ function handleSignals(server: http.Server, lifecycle: { draining: boolean }, lo
     }
     lifecycle.draining = true;
     logger.info({ signal }, 'draining: finishing in-flight requests');
+    // Running downloads stop with their checkpoints kept, so ?wait=true callers get an answer before close.
+    void downloads.drain();
     server.close(() => {
       logger.info('stopped');
       process.exit(0);

@@ -49,7 +49,18 @@ describe('hostile inputs to every endpoint', () => {
     }
   });
 
-  for (const c of DOWNLOAD_BODY_CASES) it.todo(`POST /v1/downloads: ${c.name} (pending the downloads route)`);
+  it.each(DOWNLOAD_BODY_CASES.map((c) => [c.name, c] as const))('POST /v1/downloads: %s', async (_name, c) => {
+    const before = s.oss.requests.length;
+    const answer = await rawRequest(s.service.port, {
+      method: 'POST',
+      target: '/v1/downloads?wait=true',
+      headers: { Authorization: `Bearer ${s.tokens.downloader}`, 'Content-Type': c.contentType ?? 'application/json' },
+      body: c.body,
+    });
+    answers.push(answer);
+    expect({ status: answer.status, upstream: s.oss.requests.length - before }).toEqual({ status: c.status, upstream: 0 });
+    expect(JSON.parse(answer.body.toString('utf8'))).toMatchObject({ status: c.status, code: c.code });
+  });
 
   describe('afterwards', () => {
     it('the process is still up and serving', async () => {

@@ -1,14 +1,21 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app';
 import { ManualClock } from '../../src/clock';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type DownloadsConfig } from '../../src/config';
+import { DownloadManager } from '../../src/downloads/download-manager';
+import type { FreeSpace } from '../../src/downloads/free-space';
+import type { RetryPolicy } from '../../src/downloads/retry';
 import { createCredentialsProvider } from '../../src/credentials/create-credentials-provider';
 import type { CredentialProviderWrapper } from '../../src/credentials/credentials-provider';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
 import { AliOssStore } from '../../src/oss/ali-oss-store';
+import type { ObjectStore } from '../../src/oss/object-store';
 import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
 import { createOssEmulator, type OssEmulator, type RecordedRequest } from '../../emulators/oss/oss-emulator';
 import { StsRegistry } from '../../emulators/sts-registry';
@@ -28,6 +35,17 @@ export interface StackOptions {
   idleTimeoutMs?: number;
   allow?: string;
   retrySeconds?: number;
+  /** Serve /v1/downloads, writing under a fresh temporary DOWNLOAD_ROOT. */
+  downloads?: StackDownloadOptions;
+}
+
+export interface StackDownloadOptions {
+  config?: Partial<DownloadsConfig>;
+  /** Default: 5 attempts with a sleep that does not wait (sleeps are recorded in `stack.sleeps`). */
+  retry?: Partial<RetryPolicy>;
+  freeSpace?: FreeSpace;
+  /** Put a decorator between the jobs and the real store (e.g. to tamper with a header). */
+  wrapStore?: (store: ObjectStore) => ObjectStore;
 }
 
 export interface Stack {
@@ -39,11 +57,18 @@ export interface Stack {
   metadata: MetadataEmulator;
   oss: OssEmulator;
   credentials: CredentialProviderWrapper;
+  /** The real ali-oss store the app uses. */
+  store: ObjectStore;
   metrics: Metrics;
   /** Every log line the service wrote. */
   logs: string[];
   baseUrl: string;
   server: http.Server;
+  /** With `downloads`: the manager and its root (removed on close). */
+  downloads?: DownloadManager;
+  downloadRoot?: string;
+  /** Backoff delays the download retries asked for, in ms. */
+  sleeps: number[];
   close(): Promise<void>;
 }
 
@@ -86,7 +111,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     credentials,
     idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs,
   });
-  const app = createApp({ store, credentials, allow: config.allow, logger, metrics });
+  const sleeps: number[] = [];
+  const downloadRoot = options.downloads ? mkdtempSync(path.join(tmpdir(), 'oss-download-root-')) : undefined;
+  const downloads =
+    options.downloads && downloadRoot
+      ? new DownloadManager({
+          store: options.downloads.wrapStore?.(store) ?? store,
+          root: downloadRoot,
+          config: { ...config.downloads, ...options.downloads.config },
+          clock: serviceClock,
+          metrics,
+          logger,
+          retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000, sleep: async (ms) => void sleeps.push(ms), ...options.downloads.retry },
+          freeSpace: options.downloads.freeSpace,
+        })
+      : undefined;
+  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, downloads, clock: serviceClock });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -98,11 +138,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     metadata,
     oss,
     credentials,
+    store,
     metrics,
     logs,
     server,
     baseUrl: `http://127.0.0.1:${port}`,
+    downloads,
+    downloadRoot,
+    sleeps,
     async close() {
+      await downloads?.drain();
+      if (downloadRoot) rmSync(downloadRoot, { recursive: true, force: true });
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await oss.close();

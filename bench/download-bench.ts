@@ -1,0 +1,156 @@
+/**
+ * `npm run bench:download`: the download-to-disk figures, each a ratio against
+ * a baseline measured in the same run, written to bench/RESULTS.md.
+ *
+ * - CRC64: this project's Crc64 against the npm package crc64-ecma182.js.
+ * - Parallel parts: with the OSS emulator capping every connection at a fixed
+ *   rate (as OSS does per connection), 8 parallel parts against one stream.
+ * - Disk rate: uncapped on loopback, `oss-download get` against curl writing
+ *   the same object from the emulator straight to disk.
+ * - Peak RSS of `oss-download get` for a large object.
+ *
+ * Every download is the real command line in a child process, and every one
+ * ends with its CRC64 verified (it exits non-zero otherwise).
+ * Sizes: BENCH_SIZE_MB (1024), BENCH_RSS_SIZE_MB (4096), BENCH_CAP_MBPS (32).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { systemClock } from '../src/clock';
+import { createMetadataEmulator } from '../emulators/metadata/metadata-emulator';
+import { createOssEmulator } from '../emulators/oss/oss-emulator';
+import { StsRegistry } from '../emulators/sts-registry';
+import { cliEnv, runCli } from '../test/support/cli-process';
+import { benchCrc } from './crc-bench';
+
+const MiB = 1024 * 1024;
+const ROLE = 'bench-role';
+const BUCKET = 'bench-bucket';
+const RSS_REPORTER = path.join(__dirname, 'report-rss.cjs');
+
+interface Timed {
+  seconds: number;
+  maxRssKiB?: number;
+}
+
+async function main(): Promise<void> {
+  const sizeMiB = Number(process.env.BENCH_SIZE_MB ?? 1024);
+  const rssSizeMiB = Number(process.env.BENCH_RSS_SIZE_MB ?? 4096);
+  const capMiBps = Number(process.env.BENCH_CAP_MBPS ?? 32);
+  const work = mkdtempSync(path.join(os.tmpdir(), 'oss-download-bench-'));
+
+  const sts = new StsRegistry(systemClock);
+  const metadata = createMetadataEmulator({ sts, roleName: ROLE, hardenedOnly: true });
+  await metadata.listen();
+  const oss = createOssEmulator({ sts, region: 'cn-hangzhou' });
+  await oss.listen();
+  // public-read so that curl, unsigned, reads the same bytes as the signed command line.
+  oss.createBucket(BUCKET, { acl: 'public-read' });
+  oss.allow(ROLE, BUCKET);
+  oss.putGeneratedObject(BUCKET, 'capped.bin', sizeMiB * MiB, 1);
+  oss.putGeneratedObject(BUCKET, 'open.bin', sizeMiB * MiB, 2);
+  oss.putGeneratedObject(BUCKET, 'huge.bin', rssSizeMiB * MiB, 3);
+  const env = cliEnv({ oss, metadata });
+  const cli = (key: string, extra: string[]) =>
+    timed(() => runCli(['get', '--overwrite', ...extra, `oss://${BUCKET}/${key}`, path.join(work, key)], env, ['--require', RSS_REPORTER]).exited);
+
+  try {
+    log('CRC64 throughput ...');
+    const crc = benchCrc();
+
+    log(`capped at ${capMiBps} MiB/s per connection: one stream, ${sizeMiB} MiB ...`);
+    oss.injectFault({ kind: 'bandwidth', bytesPerSecond: capMiBps * MiB, match: { key: 'capped.bin' }, times: Infinity });
+    const single = await cli('capped.bin', ['--parallelism', '1', '--threshold', String(sizeMiB * 2)]);
+    log('capped: 8 parallel parts ...');
+    const parallel = await cli('capped.bin', ['--parallelism', '8', '--part-size', '16', '--threshold', '1']);
+    oss.clearFaults();
+
+    log('uncapped: curl to disk, then oss-download get (best of 2 each) ...');
+    const curls: Timed[] = [];
+    const ours: Timed[] = [];
+    for (let round = 0; round < 2; round++) {
+      curls.push(await timed(() => curl(oss.endpoint, 'open.bin', path.join(work, 'open-curl.bin'))));
+      ours.push(await cli('open.bin', []));
+    }
+    const curlBest = Math.min(...curls.map((t) => t.seconds));
+    const oursBest = Math.min(...ours.map((t) => t.seconds));
+    if (statSync(path.join(work, 'open-curl.bin')).size !== sizeMiB * MiB) throw new Error('curl wrote a short file');
+    rmSync(path.join(work, 'open-curl.bin'));
+    rmSync(path.join(work, 'open.bin'));
+    rmSync(path.join(work, 'capped.bin'));
+
+    log(`peak RSS for ${rssSizeMiB} MiB ...`);
+    const huge = await cli('huge.bin', []);
+
+    const results = report({ sizeMiB, rssSizeMiB, capMiBps, crc, single, parallel, curlBest, oursBest, huge });
+    writeFileSync(path.join(__dirname, 'RESULTS.md'), results);
+    process.stdout.write(results);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    await Promise.all([oss.close(), metadata.close()]);
+  }
+}
+
+async function timed(run: () => Promise<{ code: number | null; stderr: string }>): Promise<Timed> {
+  const start = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - start) / 1000;
+  if (result.code !== 0) throw new Error(`a download failed (exit ${result.code}): ${result.stderr}`);
+  const rss = /max-rss-kib=(\d+)/.exec(result.stderr);
+  return { seconds, maxRssKiB: rss ? Number(rss[1]) : undefined };
+}
+
+/** curl from the emulator straight to disk: the baseline for the disk rate. */
+function curl(endpoint: string, key: string, file: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('curl', ['-sS', '-o', file, '-H', `Host: ${BUCKET}.oss-cn-hangzhou.aliyuncs.com`, `${endpoint}/${key}`]);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+interface Figures {
+  sizeMiB: number;
+  rssSizeMiB: number;
+  capMiBps: number;
+  crc: { ours: number; npm: number };
+  single: Timed;
+  parallel: Timed;
+  curlBest: number;
+  oursBest: number;
+  huge: Timed;
+}
+
+function report(f: Figures): string {
+  const rate = (seconds: number) => (f.sizeMiB / seconds).toFixed(0);
+  const rows = [
+    ['CRC64 throughput, this project (slicing-by-8)', `${f.crc.ours.toFixed(0)} MiB/s`, `${(f.crc.ours / f.crc.npm).toFixed(2)}x crc64-ecma182.js (${f.crc.npm.toFixed(0)} MiB/s)`, 'not the bottleneck'],
+    [`${f.sizeMiB} MiB, ${f.capMiBps} MiB/s per connection: 8 parallel parts vs one stream`, `${f.parallel.seconds.toFixed(1)} s vs ${f.single.seconds.toFixed(1)} s`, `${(f.single.seconds / f.parallel.seconds).toFixed(2)}x faster`, 'at least 6x'],
+    [`${f.sizeMiB} MiB uncapped on loopback: oss-download get vs curl, to disk`, `${rate(f.oursBest)} vs ${rate(f.curlBest)} MiB/s`, `${((f.curlBest / f.oursBest) * 100).toFixed(0)}% of curl`, 'at least 80%'],
+    [`peak RSS of oss-download get, ${f.rssSizeMiB} MiB object`, `${((f.huge.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`, '', 'under 200 MiB'],
+  ];
+  return [
+    '# Download benchmark results',
+    '',
+    `\`npm run bench:download\` on ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    'Every download is `oss-download get` in a child process against the OSS emulator on loopback and ends with its CRC64 verified.',
+    'The emulator runs in the benchmark process and shares the CPUs with the downloader and curl.',
+    `Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (figures from a busy machine understate both sides).`,
+    '',
+    '| what | measured | ratio to the baseline of the same run | goal (issue 3) |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,262 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { crc64Combine } from '../crc64';
+import { AppError } from '../errors';
+import type { ObjectStore } from '../oss/object-store';
+import { BackgroundFlush } from './background-flush';
+import { CheckpointSaver, verifyRecordedParts } from './checkpoint-saver';
+import { readCheckpoint, removeQuietly, writeCheckpoint, type Checkpoint } from './checkpoint';
+import { publish } from './publish';
+import { fetchPart, type ObjectVersion } from './fetch-part';
+import type { FreeSpace } from './free-space';
+import { partLength, planParts, type Part } from './part-plan';
+import { backoffMs, isRetryable, type RetryPolicy } from './retry';
+import { openTemp, type TargetFiles } from './target-path';
+
+/**
+ * One object to one local file: the core both the jobs API and the
+ * `oss-download` command line run.
+ *
+ * Bytes go to a temporary file beside the target, in parallel ranged parts
+ * pinned to the object's ETag. The target appears only after every byte is
+ * written and flushed (file, then folder) and the combined CRC64 of the parts
+ * equals the `x-oss-hash-crc64ecma` OSS reported: a reader never sees a
+ * partial or corrupt target. A checkpoint beside the temporary file lets an
+ * interrupted download resume without fetching a verified part again.
+ */
+
+export interface DownloadSpec {
+  bucket: string;
+  key: string;
+  files: TargetFiles;
+  overwrite: boolean;
+  /** The path as the caller named it, recorded in the checkpoint for resuming. */
+  label: string;
+}
+
+export interface DownloadOptions {
+  thresholdBytes: number;
+  partSizeBytes: number;
+  parallelism: number;
+  retry: RetryPolicy;
+  freeSpace: FreeSpace;
+}
+
+export interface DownloadListener {
+  onStart?(info: { size: number; etag: string; resumedBytes: number }): void;
+  /** Bytes written; negative when a failed part's bytes are given back. */
+  onBytes?(n: number): void;
+  onPartRetry?(): void;
+  onCrcFailure?(): void;
+}
+
+export interface DownloadResult {
+  size: number;
+  etag: string;
+  /** Decimal, as OSS writes it. */
+  crc64: string;
+  /** False only when OSS sent no CRC64 to compare with (the size still was). */
+  crcVerified: boolean;
+  resumedBytes: number;
+  partsFetched: number;
+}
+
+/**
+ * An abort reason that keeps the temporary file and checkpoint for a later
+ * resume (shutdown, Ctrl-C); any other abort or failure removes them.
+ */
+export class DownloadSuspended extends Error {
+  constructor(message = 'the download was suspended; it resumes from its checkpoint') {
+    super(message);
+    this.name = 'DownloadSuspended';
+  }
+}
+
+export async function downloadObject(
+  store: ObjectStore,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  signal: AbortSignal,
+  listener: DownloadListener = {},
+): Promise<DownloadResult> {
+  try {
+    return await run(store, spec, options, signal, listener);
+  } catch (err) {
+    const suspended = signal.aborted && signal.reason instanceof DownloadSuspended;
+    if (!suspended) await removeQuietly(spec.files.temp, spec.files.checkpoint, `${spec.files.checkpoint}.next`);
+    throw signal.aborted ? signal.reason : err;
+  }
+}
+
+async function run(
+  store: ObjectStore,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  signal: AbortSignal,
+  listener: DownloadListener,
+): Promise<DownloadResult> {
+  const { object, crc64 } = await headObject(store, spec);
+  if (!spec.overwrite) await refuseExisting(spec.files.target);
+  const checkpoint = await resumableCheckpoint(spec, object, options);
+  await checkFreeSpace(options.freeSpace, spec.files.target, object.size - (checkpoint ? await allocatedBytes(spec.files.temp) : 0));
+  const plan = planParts(object.size, options.partSizeBytes, options.thresholdBytes);
+  const record: Checkpoint = checkpoint ?? {
+    version: 1,
+    bucket: spec.bucket,
+    key: spec.key,
+    path: spec.label,
+    overwrite: spec.overwrite,
+    etag: object.etag,
+    size: object.size,
+    crc64,
+    partSize: options.partSizeBytes,
+    thresholdBytes: options.thresholdBytes,
+    parts: {},
+  };
+  const file = await openTemp(spec.files.temp);
+  try {
+    if (checkpoint) await verifyRecordedParts(file, plan, record);
+    else await file.truncate(object.size);
+    const resumedBytes = plan.filter((p) => record.parts[p.index] !== undefined).reduce((n, p) => n + partLength(p), 0);
+    listener.onStart?.({ size: object.size, etag: object.etag, resumedBytes });
+    await writeCheckpoint(spec.files.checkpoint, record);
+    const pending = plan.filter((p) => record.parts[p.index] === undefined);
+    await fetchParts(store, object, pending, file, record, spec, options, signal, listener);
+    const combined = combinedCrc(plan, record);
+    if (crc64 !== null && combined !== crc64) {
+      listener.onCrcFailure?.();
+      throw new AppError(
+        'ChecksumMismatch',
+        `The CRC64 of the downloaded bytes (${combined}) is not the ${crc64} OSS reported for ${spec.bucket}/${spec.key}; the file was discarded.`,
+      );
+    }
+    await file.sync();
+    await file.close();
+    await publish(spec.files, spec.overwrite);
+    return { size: object.size, etag: object.etag, crc64: combined, crcVerified: crc64 !== null, resumedBytes, partsFetched: pending.length };
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+}
+
+async function headObject(store: ObjectStore, spec: DownloadSpec): Promise<{ object: ObjectVersion; crc64: string | null }> {
+  const head = await store.headObject({ bucket: spec.bucket, key: spec.key, preconditions: {} });
+  const size = Number(head.headers['content-length']);
+  const etag = head.headers.etag;
+  if (!Number.isSafeInteger(size) || size < 0 || !etag) {
+    throw new AppError('UpstreamUnavailable', `OSS did not say the size and ETag of ${spec.bucket}/${spec.key}.`);
+  }
+  return { object: { bucket: spec.bucket, key: spec.key, size, etag }, crc64: head.headers['x-oss-hash-crc64ecma'] ?? null };
+}
+
+async function refuseExisting(target: string): Promise<void> {
+  const exists = await fs.lstat(target).then(() => true, () => false);
+  if (exists) throw new AppError('Conflict', 'The target file exists; send "overwrite": true to replace it.');
+}
+
+/** The checkpoint left by an earlier run, if it describes this object version and its bytes are still there. */
+async function resumableCheckpoint(spec: DownloadSpec, object: ObjectVersion, options: DownloadOptions): Promise<Checkpoint | undefined> {
+  const found = await readCheckpoint(spec.files.checkpoint);
+  const temp = await fs.lstat(spec.files.temp).catch(() => undefined);
+  const usable =
+    found !== undefined &&
+    temp?.isFile() === true &&
+    temp.size === object.size &&
+    found.bucket === spec.bucket &&
+    found.key === spec.key &&
+    found.etag === object.etag &&
+    found.size === object.size &&
+    found.partSize === options.partSizeBytes &&
+    found.thresholdBytes === options.thresholdBytes;
+  if (usable) return found;
+  await removeQuietly(spec.files.temp, spec.files.checkpoint);
+  return undefined;
+}
+
+/** Bytes the (sparse) temporary file already holds on disk. */
+async function allocatedBytes(file: string): Promise<number> {
+  const stat = await fs.stat(file);
+  return Math.min(stat.size, stat.blocks * 512);
+}
+
+async function checkFreeSpace(freeSpace: FreeSpace, target: string, needed: number): Promise<void> {
+  const available = await freeSpace(path.dirname(target));
+  if (available < needed) {
+    throw new AppError(
+      'InsufficientStorage',
+      `The object needs ${needed} more bytes on disk but only ${available} are free under the download folder.`,
+    );
+  }
+}
+
+/**
+ * Runs `parallelism` workers over the pending parts. A part that fails in a
+ * retryable way is fetched again after a backoff; the first fatal failure
+ * stops every worker.
+ */
+async function fetchParts(
+  store: ObjectStore,
+  object: ObjectVersion,
+  pending: Part[],
+  file: fs.FileHandle,
+  record: Checkpoint,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  outer: AbortSignal,
+  listener: DownloadListener,
+): Promise<void> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([outer, stop.signal]);
+  const queue = [...pending];
+  const saver = new CheckpointSaver(spec.files.checkpoint, record);
+  const flush = new BackgroundFlush(file);
+  let failure: unknown;
+
+  const worker = async () => {
+    for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
+      try {
+        const crc = await fetchWithRetries(store, object, part, file, options.retry, signal, listener);
+        flush.request();
+        await saver.partDone(part.index, crc);
+      } catch (err) {
+        failure ??= err;
+        stop.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.parallelism, pending.length) }, worker));
+  await Promise.all([saver.flushed(), flush.idle()]);
+  if (outer.aborted) throw outer.reason;
+  if (failure !== undefined) throw failure;
+}
+
+async function fetchWithRetries(
+  store: ObjectStore,
+  object: ObjectVersion,
+  part: Part,
+  file: fs.FileHandle,
+  retry: RetryPolicy,
+  signal: AbortSignal,
+  listener: DownloadListener,
+): Promise<bigint> {
+  for (let attempt = 1; ; attempt++) {
+    let written = 0;
+    try {
+      return await fetchPart(store, object, part, file, signal, (n) => {
+        written += n;
+        listener.onBytes?.(n);
+      });
+    } catch (err) {
+      listener.onBytes?.(-written);
+      if (signal.aborted || attempt >= retry.attempts || !isRetryable(err)) throw err;
+      listener.onPartRetry?.();
+      await retry.sleep(backoffMs(retry, attempt), signal);
+    }
+  }
+}
+
+function combinedCrc(plan: Part[], record: Checkpoint): string {
+  let crc = 0n;
+  for (const part of plan) crc = crc64Combine(crc, BigInt(record.parts[part.index]), partLength(part));
+  return crc.toString();
+}

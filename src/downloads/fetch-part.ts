@@ -1,0 +1,135 @@
+import type { FileHandle } from 'node:fs/promises';
+import { Crc64 } from '../crc64';
+import { AppError, isAppError } from '../errors';
+import type { ObjectStore } from '../oss/object-store';
+import { partLength, type Part } from './part-plan';
+import { shortBody } from './retry';
+
+export interface ObjectVersion {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Every part is pinned to it with If-Match: a replaced object fails with 412, never mixes versions. */
+  etag: string;
+}
+
+/**
+ * Fetches one part with a ranged, If-Match GET and writes it at its offset in
+ * the temporary file. Returns the part's CRC64, computed from the bytes as
+ * they are written (the same Crc64 that checks whole streams).
+ */
+export async function fetchPart(
+  store: ObjectStore,
+  object: ObjectVersion,
+  part: Part,
+  file: FileHandle,
+  signal: AbortSignal,
+  onBytes: (n: number) => void,
+): Promise<bigint> {
+  const response = await store
+    .getObject({
+      bucket: object.bucket,
+      key: object.key,
+      range: `bytes=${part.start}-${part.end}`,
+      preconditions: { ifMatch: object.etag },
+    })
+    .catch((err: unknown) => {
+      throw isAppError(err) && err.code === 'PreconditionFailed' ? objectChanged(object, err) : err;
+    });
+  const body = response.body;
+  if (!body) throw new AppError('UpstreamUnavailable', `OSS sent no body for a part of ${object.key}.`);
+  const abort = () => body.destroy();
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    checkSpan(response.status, response.headers, part, object);
+    const crc = new Crc64();
+    const writer = new BatchedWriter(file, part.start);
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      crc.update(chunk);
+      await writer.add(chunk);
+      onBytes(chunk.length);
+    }
+    await writer.flush();
+    const received = writer.position - part.start;
+    if (received !== partLength(part)) throw shortBody(partLength(part), received);
+    return crc.digest();
+  } finally {
+    signal.removeEventListener('abort', abort);
+    body.destroy();
+  }
+}
+
+/** The answer must be exactly the bytes asked for, of the version pinned. */
+function checkSpan(status: number, headers: Readonly<Record<string, string>>, part: Part, object: ObjectVersion): void {
+  if (headers.etag !== undefined && headers.etag !== object.etag) throw objectChanged(object);
+  const wholeObject = part.start === 0 && part.end === object.size - 1;
+  if (status === 200 && wholeObject) return; // a server may answer a whole-object range with 200
+  const expected = `bytes ${part.start}-${part.end}/${object.size}`;
+  if (status !== 206 || headers['content-range'] !== expected) {
+    throw new AppError('UpstreamUnavailable', `OSS answered ${status} (${headers['content-range'] ?? 'no Content-Range'}) for ${expected}.`);
+  }
+}
+
+export function objectChanged(object: ObjectVersion, cause?: unknown): AppError {
+  return new AppError(
+    'ObjectChanged',
+    `${object.bucket}/${object.key} was replaced in OSS during the download (its ETag is no longer ${object.etag}); nothing was written to the target.`,
+    { cause },
+  );
+}
+
+/** Socket chunks are small (16 to 64 KiB); one writev per MiB keeps system calls and thread-pool trips few. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+class BatchedWriter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The file offset just past the last byte added. */
+  position: number;
+  private flushedTo: number;
+
+  constructor(
+    private readonly file: FileHandle,
+    start: number,
+  ) {
+    this.position = start;
+    this.flushedTo = start;
+  }
+
+  async add(chunk: Buffer): Promise<void> {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.position += chunk.length;
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const buffers = this.pending;
+    const at = this.flushedTo;
+    this.pending = [];
+    this.flushedTo += this.pendingBytes;
+    this.pendingBytes = 0;
+    let written = 0;
+    const total = this.flushedTo - at;
+    // writev may write less than asked (rarely, on a full disk or a signal): go on from where it stopped.
+    while (written < total) {
+      const { bytesWritten } = await this.file.writev(remaining(buffers, written), at + written);
+      if (bytesWritten === 0) throw new Error('the disk accepted no bytes');
+      written += bytesWritten;
+    }
+  }
+}
+
+function remaining(buffers: Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
