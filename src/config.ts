@@ -40,11 +40,22 @@ export interface Config {
     idleTimeoutMs: number;
     /** Time allowed for OSS to answer with headers. */
     requestTimeoutMs: number;
+    /** Check whole-object GETs against x-oss-hash-crc64ecma as the bytes pass. */
+    verifyCrc64: boolean;
   };
   allow: AllowList;
   credentials: CredentialsConfig;
   downloadRoot: string;
   logLevel: string;
+  shutdown: ShutdownConfig;
+}
+
+/** What SIGTERM or SIGINT does; see src/lifecycle.ts. */
+export interface ShutdownConfig {
+  /** After the signal, keep serving new requests this long (load balancers are still sending them). */
+  graceMs: number;
+  /** From the signal, how long in-flight requests and drain hooks may take before the process exits anyway. */
+  drainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +86,7 @@ const envSchema = z.object({
   OSS_SIGNATURE_VERSION: z.enum(['1', '4']).default('4'),
   OSS_IDLE_TIMEOUT_SECONDS: seconds(30),
   OSS_REQUEST_TIMEOUT_SECONDS: seconds(60),
+  OSS_VERIFY_CRC64: z.enum(['true', 'false', '1', '0']).default('true'),
   OSS_ALLOW: z.string({ error: 'is required: comma-separated bucket or bucket/prefix entries, or *' }).trim().min(1, 'must not be empty'),
   CREDENTIALS_SOURCE: z.enum(CREDENTIALS_SOURCES).default('ecs_ram_role'),
   ALIBABA_CLOUD_ECS_METADATA: optionalText,
@@ -92,6 +104,8 @@ const envSchema = z.object({
   CREDENTIALS_RETRY_SECONDS: seconds(5),
   DOWNLOAD_ROOT: z.string().min(1).default('./downloads'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SHUTDOWN_GRACE_SECONDS: seconds(5),
+  SHUTDOWN_DRAIN_SECONDS: seconds(25),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -110,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (e.CREDENTIALS_EXPIRY_MARGIN_SECONDS >= e.CREDENTIALS_REFRESH_AHEAD_SECONDS) {
     throw new ConfigError(['CREDENTIALS_REFRESH_AHEAD_SECONDS: must be larger than CREDENTIALS_EXPIRY_MARGIN_SECONDS']);
   }
+  if (e.SHUTDOWN_GRACE_SECONDS > e.SHUTDOWN_DRAIN_SECONDS) {
+    throw new ConfigError(['SHUTDOWN_GRACE_SECONDS: must not be larger than SHUTDOWN_DRAIN_SECONDS']);
+  }
   return deepFreeze({
     port: e.PORT,
     host: e.HOST,
@@ -119,11 +136,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       signatureVersion: e.OSS_SIGNATURE_VERSION === '1' ? 1 : 4,
       idleTimeoutMs: e.OSS_IDLE_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.OSS_REQUEST_TIMEOUT_SECONDS * 1000,
+      verifyCrc64: e.OSS_VERIFY_CRC64 === 'true' || e.OSS_VERIFY_CRC64 === '1',
     },
     allow: allow.value,
     credentials: credentialsConfig(e),
     downloadRoot: path.resolve(e.DOWNLOAD_ROOT),
     logLevel: e.LOG_LEVEL,
+    shutdown: { graceMs: e.SHUTDOWN_GRACE_SECONDS * 1000, drainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000 },
   });
 }
 

@@ -3,15 +3,19 @@ import { createApp } from './app';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
+import { Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
+import { countCredentialEndpointRequests } from './observability/credential-endpoint-requests';
 import { AliOssStore } from './oss/ali-oss-store';
 
 /**
  * The entry point: read the configuration, build the real dependencies,
- * listen, and shut down cleanly on SIGTERM or SIGINT.
+ * listen, and shut down cleanly on SIGTERM or SIGINT (src/lifecycle.ts).
+ * Components with work to finish on shutdown register on the returned
+ * lifecycle: `lifecycle.onDrain(() => jobs.drain(), 'download jobs')`.
  */
-export async function main(): Promise<http.Server> {
+export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycle }> {
   let config: Readonly<Config>;
   try {
     config = loadConfig();
@@ -23,6 +27,7 @@ export async function main(): Promise<http.Server> {
 
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
+  countCredentialEndpointRequests(config.credentials, metrics);
   const credentials = createCredentialsProvider(config.credentials, { clock: systemClock, logger, metrics });
   if (config.credentials.source === 'access_key') {
     logger.warn('CREDENTIALS_SOURCE=access_key: a long-term AccessKey is for local development only');
@@ -32,37 +37,55 @@ export async function main(): Promise<http.Server> {
     credentials,
     onUpstreamResponse: (e) => metrics.upstreamResponses.inc({ status: String(e.status), code: e.code ?? '' }),
   });
-  const lifecycle = { draining: false };
-  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle });
+  const lifecycle = new Lifecycle({ ...config.shutdown, logger });
+  const app = createApp({
+    store,
+    credentials,
+    allow: config.allow,
+    logger,
+    metrics,
+    lifecycle,
+    verifyCrc64: config.oss.verifyCrc64,
+  });
 
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
-    { host: config.host, port, region: config.oss.region, endpoint: config.oss.endpoint, credentialsSource: config.credentials.source },
+    {
+      host: config.host,
+      port,
+      region: config.oss.region,
+      endpoint: config.oss.endpoint,
+      credentialsSource: config.credentials.source,
+      verifyCrc64: config.oss.verifyCrc64,
+      shutdownGraceMs: config.shutdown.graceMs,
+      shutdownDrainMs: config.shutdown.drainMs,
+    },
     'listening',
   );
 
   // Warm the credential cache so /readyz turns green without waiting for traffic.
   credentials.getCredentials().catch(() => undefined);
   handleSignals(server, lifecycle, logger);
-  return server;
+  return { server, lifecycle };
 }
 
-function handleSignals(server: http.Server, lifecycle: { draining: boolean }, logger: Logger): void {
+/** First signal: drain (lifecycle.ts), then exit 0. A second signal: exit at once. */
+function handleSignals(server: http.Server, lifecycle: Lifecycle, logger: Logger): void {
   const shutdown = (signal: NodeJS.Signals) => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    lifecycle.draining = true;
-    logger.info({ signal }, 'draining: finishing in-flight requests');
-    server.close(() => {
+    logger.info({ signal }, 'shutting down');
+    void lifecycle.shutdown().then(() => {
+      server.close();
+      server.closeAllConnections(); // what the drain time did not finish is cut
       logger.info('stopped');
       process.exit(0);
     });
-    server.closeIdleConnections();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

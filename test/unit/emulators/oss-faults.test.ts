@@ -160,7 +160,7 @@ describe('OSS emulator: fault injection and request records', () => {
     const differing = [...bytes.keys()].filter((i) => bytes[i] !== expected[i]);
     expect(differing).toEqual([70_000]);
     expect(bytes[70_000]).toBe(expected[70_000] ^ 0xff);
-    expect(got.res.headers['x-oss-hash-crc64ecma']).toBe(emulator.objectInfo(BUCKET, 'gen.bin')?.crc64.toString());
+    expect((got.res.headers as Record<string, string>)['x-oss-hash-crc64ecma']).toBe(emulator.objectInfo(BUCKET, 'gen.bin')?.crc64.toString());
     expect(emulator.requests[0].faults).toEqual(['corrupt-byte']);
     expect(again.bytes.equals(expected)).toBe(true); // one request only
   });
