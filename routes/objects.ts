@@ -8,6 +8,7 @@ import { announcedCrc64 } from '../src/http/crc64-verifier';
 import { attachmentHeader, passedHeaders } from '../src/http/object-headers';
 import { parseRange } from '../src/http/range';
 import { streamBody } from '../src/http/stream-body';
+import type { StreamProgress } from '../src/observability/request-facts';
 import { validate } from '../src/http/validate';
 import type { Metrics } from '../src/metrics';
 import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/object-store';
@@ -89,11 +90,22 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   }
   // OSS's CRC64 covers the whole object: only a whole-object answer can be checked against it.
   const expectedCrc64 = deps.verifyCrc64 && upstream.status === 200 ? announcedCrc64(upstream.headers) : undefined;
+  // Live, for the request log line: it is written when the response closes, which can come first.
+  const progress: StreamProgress = { bytes: 0 };
+  res.locals.stream = progress;
   deps.metrics.streamsInFlight.inc();
-  const result = await streamBody(upstream.body, res, (n) => deps.metrics.bytesStreamed.inc(n), { expectedCrc64 });
+  const result = await streamBody(
+    upstream.body,
+    res,
+    (n) => {
+      progress.bytes += n;
+      deps.metrics.bytesStreamed.inc(n);
+    },
+    { expectedCrc64 },
+  );
   deps.metrics.streamsInFlight.dec();
   deps.metrics.streamOutcomes.inc({ outcome: result.outcome });
-  res.locals.stream = result;
+  progress.outcome = result.outcome;
   if (result.outcome === 'crc_mismatch') {
     deps.metrics.crc64Mismatches.inc();
     req.log.error({ err: result.error, bucket: address.bucket, key: address.key }, 'CRC64 mismatch: the transfer was broken off');

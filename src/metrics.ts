@@ -82,6 +82,11 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** For AliOssStore's onUpstreamResponse. */
+  readonly countUpstreamResponse = (event: { status: number; code?: string }): void => {
+    this.upstreamResponses.inc({ status: String(event.status), code: event.code ?? '' });
+  };
+
   /** Gauges read from the provider at scrape time. */
   observeCredentials(credentials: CredentialsProvider, clock: Clock = systemClock): void {
     new Gauge({

@@ -35,7 +35,7 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
   const store = new AliOssStore({
     ...config.oss,
     credentials,
-    onUpstreamResponse: (e) => metrics.upstreamResponses.inc({ status: String(e.status), code: e.code ?? '' }),
+    onUpstreamResponse: metrics.countUpstreamResponse,
   });
   const lifecycle = new Lifecycle({ ...config.shutdown, logger });
   const app = createApp({

@@ -37,6 +37,9 @@ export async function streamBody(
     if (!clientWentFirst) upstreamFailedFirst = true;
   });
 
+  // pipeline puts seven 'close' listeners on the response, beside the request
+  // logger's, the metrics', the lifecycle's and ours: expected, not a leak.
+  res.setMaxListeners(res.getMaxListeners() + 8);
   const verifier = options.expectedCrc64 === undefined ? undefined : new Crc64Verifier(options.expectedCrc64);
   const done = verifier ? pipeline(body, verifier, res) : pipeline(body, res);
   (verifier ?? body).on('data', (chunk: Buffer) => {

@@ -11,6 +11,12 @@ import type { StreamOutcome } from '../http/stream-body';
 /** How a request ended, as logs and metrics name it. */
 export type RequestOutcome = StreamOutcome;
 
+/** Left in res.locals.stream by the object routes while a body streams; `outcome` once it ended. */
+export interface StreamProgress {
+  bytes: number;
+  outcome?: StreamOutcome;
+}
+
 /** Left in res.locals.object by the object routes (and res.locals.ossRequestId, OSS's name for its request). */
 export interface ObjectFacts {
   bucket: string;
@@ -52,8 +58,8 @@ export function timeToFirstByteMs(res: Response): number | undefined {
  * left first, or it is OSS's failure told as 502/504.
  */
 export function requestOutcome(res: Response): RequestOutcome {
-  const stream = res.locals?.stream as { outcome: RequestOutcome } | undefined;
-  if (stream) return stream.outcome;
+  const stream = res.locals?.stream as StreamProgress | undefined;
+  if (stream?.outcome) return stream.outcome;
   if (!res.writableFinished) return 'client_aborted';
   if (res.statusCode === 502 || res.statusCode === 504) return 'upstream_failed';
   return 'complete';
@@ -61,7 +67,7 @@ export function requestOutcome(res: Response): RequestOutcome {
 
 /** Body bytes the caller was sent: counted for object streams, Content-Length otherwise. */
 export function bytesSent(res: Response): number {
-  const stream = res.locals?.stream as { bytes: number } | undefined;
+  const stream = res.locals?.stream as StreamProgress | undefined;
   if (stream) return stream.bytes;
   const length = Number(res.getHeader('content-length'));
   return res.writableFinished && Number.isFinite(length) ? length : 0;

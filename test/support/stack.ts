@@ -84,6 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...config.oss,
     credentials,
     idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs,
+    onUpstreamResponse: metrics.countUpstreamResponse,
   });
   const app = createApp({ store, credentials, allow: config.allow, logger, metrics, verifyCrc64: config.oss.verifyCrc64 });
   const server = http.createServer(app);
