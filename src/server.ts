@@ -49,6 +49,8 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
   });
 
   const server = http.createServer(app);
+  // Before listening: a supervisor may signal as soon as it sees the 'listening' line.
+  handleSignals(server, lifecycle, logger);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -68,7 +70,6 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
 
   // Warm the credential cache so /readyz turns green without waiting for traffic.
   credentials.getCredentials().catch(() => undefined);
-  handleSignals(server, lifecycle, logger);
   return { server, lifecycle };
 }
 

@@ -7,7 +7,7 @@ import { StsEmulator } from '../../emulators/sts/sts-emulator';
 import { StsRegistry } from '../../emulators/sts-registry';
 import { makeLoopbackTls, type LoopbackTls } from '../support/loopback-tls';
 import { parsePrometheusText } from '../support/prometheus-text';
-import { killAllServices, startService, type ServiceProcess } from '../support/service-process';
+import { killAllServices, loopbackServiceEnv, startService, type ServiceProcess } from '../support/service-process';
 import { get } from '../support/stack';
 
 const ROLE = 'oss-download-role';
@@ -54,19 +54,16 @@ describe('CREDENTIALS_SOURCE=oidc_role_arn (RRSA) against an emulated STS', () =
   function start(token: string): Promise<ServiceProcess> {
     const tokenFile = join(dir, `token-${stsEmulator.calls.length}-${token.length}`);
     writeFileSync(tokenFile, token);
-    return startService({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OSS_REGION: 'cn-hangzhou',
-      OSS_ENDPOINT: oss.endpoint,
-      OSS_ALLOW: BUCKET,
-      CREDENTIALS_SOURCE: 'oidc_role_arn',
-      ALIBABA_CLOUD_ROLE_ARN: ROLE_ARN,
-      ALIBABA_CLOUD_OIDC_PROVIDER_ARN: PROVIDER_ARN,
-      ALIBABA_CLOUD_OIDC_TOKEN_FILE: tokenFile,
-      ALIBABA_CLOUD_STS_ENDPOINT: stsEmulator.endpoint,
-      NODE_EXTRA_CA_CERTS: tls.certPath,
-    });
+    return startService(
+      loopbackServiceEnv(oss.endpoint, BUCKET, {
+        CREDENTIALS_SOURCE: 'oidc_role_arn',
+        ALIBABA_CLOUD_ROLE_ARN: ROLE_ARN,
+        ALIBABA_CLOUD_OIDC_PROVIDER_ARN: PROVIDER_ARN,
+        ALIBABA_CLOUD_OIDC_TOKEN_FILE: tokenFile,
+        ALIBABA_CLOUD_STS_ENDPOINT: stsEmulator.endpoint,
+        NODE_EXTRA_CA_CERTS: tls.certPath,
+      }),
+    );
   }
 
   it('serves objects signed with the STS triple issued for the role, after one AssumeRoleWithOIDC for the start and a burst of requests', async () => {

@@ -1,6 +1,5 @@
-import http from 'node:http';
 import { parsePrometheusText, type Exposition } from '../support/prometheus-text';
-import { awaitLogLine, awaitRequestEnd, BUCKET, get, startStack, type Stack } from '../support/stack';
+import { awaitLogLine, awaitRequestEnd, BUCKET, get, getAndAbortAfter, startStack, type Stack } from '../support/stack';
 
 const MiB = 1024 * 1024;
 const OBJECT_ROUTE = '/v1/objects/:bucket/*key';
@@ -48,19 +47,7 @@ describe('request logs, metrics and CRC64 checks on the real stack', () => {
     });
 
     it('for a client that went away: outcome client_aborted and the bytes it got', async () => {
-      await new Promise<void>((resolve, reject) => {
-        const req = http.get(`${stack.baseUrl}/v1/objects/${BUCKET}/big.bin`, { agent: false, headers: { 'X-Request-Id': 'trace-abort-1' } }, (res) => {
-          let received = 0;
-          res.on('data', (chunk: Buffer) => {
-            received += chunk.length;
-            if (received >= MiB) {
-              req.destroy();
-              resolve();
-            }
-          });
-        });
-        req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-      });
+      await getAndAbortAfter(`${stack.baseUrl}/v1/objects/${BUCKET}/big.bin`, MiB, { 'X-Request-Id': 'trace-abort-1' });
       const line = await requestLine(stack, 'trace-abort-1');
 
       expect(line).toMatchObject({ bucket: BUCKET, key: 'big.bin', outcome: 'client_aborted', ossRequestId: expect.any(String) });

@@ -4,7 +4,7 @@ import { crc64 } from '../../src/crc64';
 import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
 import { createOssEmulator, type OssEmulator } from '../../emulators/oss/oss-emulator';
 import { StsRegistry } from '../../emulators/sts-registry';
-import { killAllServices, startService, type ServiceProcess } from '../support/service-process';
+import { killAllServices, loopbackServiceEnv, startService, type ServiceProcess } from '../support/service-process';
 import { get } from '../support/stack';
 
 const ROLE = 'oss-download-role';
@@ -45,16 +45,13 @@ describe('graceful shutdown of the built service', () => {
   });
 
   function start(env: Record<string, string>): Promise<ServiceProcess> {
-    return startService({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OSS_REGION: 'cn-hangzhou',
-      OSS_ENDPOINT: oss.endpoint,
-      OSS_ALLOW: BUCKET,
-      CREDENTIALS_SOURCE: 'credentials_uri',
-      ALIBABA_CLOUD_CREDENTIALS_URI: metadata.url('/v1/credentials'),
-      ...env,
-    });
+    return startService(
+      loopbackServiceEnv(oss.endpoint, BUCKET, {
+        CREDENTIALS_SOURCE: 'credentials_uri',
+        ALIBABA_CLOUD_CREDENTIALS_URI: metadata.url('/v1/credentials'),
+        ...env,
+      }),
+    );
   }
 
   const logged = (msg: string) => (line: Record<string, unknown>) => line.msg === msg;

@@ -34,6 +34,11 @@ export interface ServiceProcess {
 
 const running = new Set<ChildProcess>();
 
+/** The environment of a service on an OS-chosen loopback port in front of an OSS emulator, reading only `bucket`. */
+export function loopbackServiceEnv(ossEndpoint: string, bucket: string, extra: Readonly<Record<string, string>>): Record<string, string> {
+  return { PORT: '0', HOST: '127.0.0.1', OSS_REGION: 'cn-hangzhou', OSS_ENDPOINT: ossEndpoint, OSS_ALLOW: bucket, ...extra };
+}
+
 /** Kill every service still running: call it from a scenario's `finally`. */
 export function killAllServices(): void {
   for (const child of running) child.kill('SIGKILL');

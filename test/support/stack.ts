@@ -168,6 +168,23 @@ export function get(url: string, headers: Record<string, string> = {}, method = 
   });
 }
 
+/** A GET that the client breaks off once it has received `bytes` body bytes; resolves then. */
+export function getAndAbortAfter(url: string, bytes: number, headers: Record<string, string> = {}): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers }, (res) => {
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= bytes) {
+          req.destroy();
+          resolve();
+        }
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+  });
+}
+
 /** Waits for the OSS emulator to finish (or lose) a request: an event, never a sleep. */
 export function awaitRequestEnd(stack: Stack, predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
   return new Promise((resolve, reject) => {
