@@ -80,10 +80,11 @@ function parseLabels(text: string, fail: (why: string) => never): Record<string,
   return labels;
 }
 
+/** As Prometheus reads values (Go's strconv.ParseFloat): special values in any case; prom-client writes NaN as `Nan`. */
 function parseValue(text: string): number | undefined {
-  if (text === '+Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (text === 'NaN') return Number.NaN;
+  if (/^\+?inf(inity)?$/i.test(text)) return Number.POSITIVE_INFINITY;
+  if (/^-inf(inity)?$/i.test(text)) return Number.NEGATIVE_INFINITY;
+  if (/^nan$/i.test(text)) return Number.NaN;
   const value = Number(text);
   return /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) && Number.isFinite(value) ? value : undefined;
 }
