@@ -1,30 +1,24 @@
 /**
- * Two projects: `unit` and `integration` run anywhere; `netns` runs the real
- * @alicloud/credentials ECS code path inside a private network namespace and
- * needs `unshare -rn` (it skips loudly without it, except under CI=true).
+ * The test tiers. `unit`, `integration` and `security` run anywhere; `netns`
+ * runs the real @alicloud/credentials ECS code path inside a private network
+ * namespace and needs `unshare -rn` (it skips loudly without it, except under
+ * CI=true, where it fails).
+ *
+ * Tiers that talk over real HTTP get a generous per-test bound: on a shared
+ * 2-core machine 200 concurrent requests can take longer than jest's default
+ * 5 s. It is a bound against hangs, not a timing assertion.
  */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
+const project = (name, testTimeout) => ({
+  displayName: name,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': tsJest },
+  testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  ...(testTimeout ? { testTimeout } : {}),
+});
+
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: [
-    {
-      displayName: 'unit',
-      testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
-      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
-    },
-    {
-      displayName: 'integration',
-      testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-    },
-    {
-      displayName: 'netns',
-      testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
-      testMatch: ['<rootDir>/test/netns/**/*.test.ts'],
-    },
-  ],
+  projects: [project('unit'), project('integration', 30_000), project('security', 60_000), project('netns', 60_000)],
 };

@@ -1,12 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { allows, type AllowList } from '../src/access-policy';
+import { requireScope } from '../src/auth/caller-access';
 import { AppError } from '../src/errors';
 import { ifRangeMatches } from '../src/http/if-range';
 import { parseBucket, parseObjectAddress, type ObjectAddress } from '../src/http/object-address';
 import { announcedCrc64 } from '../src/http/crc64-verifier';
 import { attachmentHeader, passedHeaders } from '../src/http/object-headers';
-import { parseRange } from '../src/http/range';
+import { forwardedRange } from '../src/http/range';
 import { streamBody } from '../src/http/stream-body';
 import type { StreamProgress } from '../src/observability/request-facts';
 import { validate } from '../src/http/validate';
@@ -27,7 +28,8 @@ export interface ObjectRoutesDeps {
 
 const flag = z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true');
 
-const objectQuery = z.object({
+// Strict: an unknown query parameter is a 400, not silently ignored.
+const objectQuery = z.strictObject({
   download: flag.optional(),
   filename: z
     .string()
@@ -37,7 +39,7 @@ const objectQuery = z.object({
     .optional(),
 });
 
-const listQuery = z.object({
+const listQuery = z.strictObject({
   prefix: z.string().max(1023).default(''),
   delimiter: z.string().min(1).max(1).optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000).default(100),
@@ -52,6 +54,7 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
     const query = validate(listQuery, req.query, 'query');
     res.locals.object = { bucket, prefix: query.prefix };
     requireAllowed(deps.allow, bucket, query.prefix, `listing ${bucket}/${query.prefix}`);
+    requireScope(req, { bucket, key: query.prefix });
     const page = await deps.store.listObjects({ bucket, ...query });
     res.json(page);
   });
@@ -74,6 +77,7 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   const address = parseObjectAddress(req.path);
   res.locals.object = address; // for the request log line
   requireAllowed(deps.allow, address.bucket, address.key, `${address.bucket}/${address.key}`);
+  requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
   const upstream = await fetchObject(deps.store, method, objectRequest(req, address), req.get('if-range'));
   res.locals.ossRequestId = upstream.headers['x-oss-request-id'];
@@ -113,10 +117,9 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
 }
 
 function objectRequest(req: Request, address: ObjectAddress): ObjectRequest {
-  const range = parseRange(req.get('range'));
   return {
     ...address,
-    range: range.kind === 'single' ? range.header : undefined,
+    range: forwardedRange(req.get('range')),
     preconditions: {
       ifMatch: req.get('if-match'),
       ifNoneMatch: req.get('if-none-match'),

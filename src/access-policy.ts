@@ -25,11 +25,16 @@ export function isValidBucketName(name: string): boolean {
   return BUCKET_NAME.test(name);
 }
 
-export function parseAllowList(raw: string): ParseResult {
-  const items = raw
+/** The non-empty, trimmed items of a comma-separated variable. */
+export function commaList(raw: string): string[] {
+  return raw
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+export function parseAllowList(raw: string): ParseResult {
+  const items = commaList(raw);
   if (items.length === 0) return { ok: false, error: 'must name at least one bucket, or *' };
   if (items.includes('*')) {
     return items.length === 1 ? { ok: true, value: '*' } : { ok: false, error: '* cannot be combined with other entries' };

@@ -4,9 +4,11 @@ import { healthRoutes } from '../routes/health';
 import { metricsRoutes } from '../routes/metrics';
 import { objectRoutes } from '../routes/objects';
 import type { AllowList } from './access-policy';
+import type { Authenticator } from './auth/authenticator';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 import { AppError } from './errors';
 import { problemHandler } from './http/problem';
+import { securityLayer, type SecurityOptions } from './http/security-layer';
 import { Lifecycle } from './lifecycle';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -33,12 +35,18 @@ export interface AppDeps {
   lifecycle?: { readonly draining: boolean; readonly middleware?: Lifecycle['middleware'] };
   /** Check whole-object GETs against OSS's CRC64. server.ts passes OSS_VERIFY_CRC64 (on unless set to false); off when omitted, for fakes without real checksums. */
   verifyCrc64?: boolean;
+  /** Caller authentication (AUTH_TOKENS_FILE); absent: the service is open (AUTH_MODE=none). */
+  auth?: Authenticator;
+  /** Network and resource limits; absent: the defaults (src/http/limits.ts), any peer. */
+  security?: Omit<SecurityOptions, 'auth'>;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are OSS's, passed through; Express must not invent its own
+  app.set('trust proxy', deps.security?.trustProxy ?? false);
+  const security = securityLayer({ ...deps.security, auth: deps.auth }, deps.metrics);
 
   const lifecycle = deps.lifecycle ?? new Lifecycle();
 
@@ -48,6 +56,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestMetrics(deps.metrics));
   if (lifecycle.middleware) app.use(lifecycle.middleware);
   deps.metrics.observeCredentials(deps.credentials);
+  app.use(security.before);
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));
   app.use(metricsRoutes(deps.metrics));

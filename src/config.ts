@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList, type AllowList } from './access-policy';
+import { parseCidrs } from './http/cidr-allowlist';
+import { DEFAULT_HTTP_LIMITS as D } from './http/limits';
+import { parseTrustProxy, type TrustProxy } from './http/trust-proxy';
 
 /**
  * The only module that reads process.env. It parses every variable into one
@@ -29,7 +32,35 @@ export interface CredentialsConfig {
   retryIntervalMs: number;
 }
 
+/** Who may call the service (AUTH_*, METRICS_AUTH). */
+export interface AuthConfig {
+  /** `unset`: neither AUTH_TOKENS_FILE nor AUTH_MODE=none; server.ts refuses to start. */
+  mode: 'tokens' | 'none' | 'unset';
+  tokensFile?: string;
+  /** /metrics needs a token with the `metrics` scope (only when mode is `tokens`). */
+  metricsRequireToken: boolean;
+}
+
+/** Network and resource limits of the HTTP server (see src/http/http-server.ts). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxUrlBytes: number;
+  maxJsonBodyBytes: number;
+  maxConcurrentStreams: number;
+  maxDownloadsPerToken: number;
+  /** Disconnect a caller that has read nothing of a response for this long. */
+  clientStallTimeoutMs: number;
+}
+
 export interface Config {
+  auth: AuthConfig;
+  /** ALLOW_CIDRS as `address/prefix`; null: any address may connect. */
+  allowCidrs: string[] | null;
+  trustProxy: TrustProxy;
+  httpLimits: HttpLimits;
   port: number;
   host: string;
   oss: {
@@ -76,6 +107,8 @@ const optionalText = z
 
 const seconds = (fallback: number) => z.coerce.number().int().min(0).max(86_400).default(fallback);
 
+const positive = (fallback: number, max: number, min = 1) => z.coerce.number().int().min(min).max(max).default(fallback);
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 const envSchema = z.object({
@@ -106,24 +139,50 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SHUTDOWN_GRACE_SECONDS: seconds(5),
   SHUTDOWN_DRAIN_SECONDS: seconds(25),
+  AUTH_MODE: z.enum(['tokens', 'none']).optional(),
+  AUTH_TOKENS_FILE: optionalText,
+  METRICS_AUTH: z.enum(['token', 'none']).default('token'),
+  ALLOW_CIDRS: optionalText,
+  TRUST_PROXY: optionalText,
+  HTTP_HEADERS_TIMEOUT_SECONDS: positive(D.headersTimeoutMs / 1000, 600),
+  HTTP_REQUEST_TIMEOUT_SECONDS: positive(D.requestTimeoutMs / 1000, 3600),
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: positive(D.keepAliveTimeoutMs / 1000, 600),
+  HTTP_MAX_HEADER_BYTES: positive(D.maxHeaderBytes, 65_536, 1024),
+  HTTP_MAX_URL_BYTES: positive(D.maxUrlBytes, 65_536, 256),
+  JSON_BODY_LIMIT_BYTES: positive(D.maxJsonBodyBytes, 1_048_576, 256),
+  MAX_CONCURRENT_STREAMS: positive(D.maxConcurrentStreams, 100_000),
+  MAX_DOWNLOADS_PER_TOKEN: positive(D.maxDownloadsPerToken, 10_000),
+  CLIENT_STALL_TIMEOUT_SECONDS: positive(D.clientStallTimeoutMs / 1000, 86_400),
 });
 
 type Env = z.infer<typeof envSchema>;
 
 /** Every variable this module reads (deployment manifests are checked against it). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+export interface LoadOptions {
+  /** server.ts: AUTH_TOKENS_FILE or an explicit AUTH_MODE=none is required. */
+  requireAuthDecision?: boolean;
+}
 
 /** Parse the environment; throws ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   // Cross-variable checks read the raw values too, so one message lists everything at once.
   const allow = env.OSS_ALLOW?.trim() ? parseAllowList(env.OSS_ALLOW) : undefined;
   if (allow && !allow.ok) problems.push(`OSS_ALLOW: ${allow.error}`);
   problems.push(...credentialProblems(env));
-  if (!parsed.success || !allow?.ok || problems.length > 0) throw new ConfigError(problems);
+  const cidrs = env.ALLOW_CIDRS?.trim() ? parseCidrs(env.ALLOW_CIDRS) : undefined;
+  if (cidrs && !cidrs.ok) problems.push(`ALLOW_CIDRS: ${cidrs.error}`);
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (!trustProxy.ok) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
+  problems.push(...authProblems(env, options));
+  if (!parsed.success || !allow?.ok || !trustProxy.ok || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    throw new ConfigError(['HTTP_HEADERS_TIMEOUT_SECONDS: must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS']);
+  }
   if (e.CREDENTIALS_EXPIRY_MARGIN_SECONDS >= e.CREDENTIALS_REFRESH_AHEAD_SECONDS) {
     throw new ConfigError(['CREDENTIALS_REFRESH_AHEAD_SECONDS: must be larger than CREDENTIALS_EXPIRY_MARGIN_SECONDS']);
   }
@@ -146,7 +205,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     downloadRoot: path.resolve(e.DOWNLOAD_ROOT),
     logLevel: e.LOG_LEVEL,
     shutdown: { graceMs: e.SHUTDOWN_GRACE_SECONDS * 1000, drainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000 },
+    auth: {
+      mode: e.AUTH_TOKENS_FILE ? 'tokens' : (e.AUTH_MODE ?? 'unset'),
+      tokensFile: e.AUTH_TOKENS_FILE ? path.resolve(e.AUTH_TOKENS_FILE) : undefined,
+      metricsRequireToken: e.METRICS_AUTH === 'token',
+    },
+    allowCidrs: cidrs?.ok ? cidrs.value : null,
+    trustProxy: trustProxy.value,
+    httpLimits: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+      maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
+      maxUrlBytes: e.HTTP_MAX_URL_BYTES,
+      maxJsonBodyBytes: e.JSON_BODY_LIMIT_BYTES,
+      maxConcurrentStreams: e.MAX_CONCURRENT_STREAMS,
+      maxDownloadsPerToken: e.MAX_DOWNLOADS_PER_TOKEN,
+      clientStallTimeoutMs: e.CLIENT_STALL_TIMEOUT_SECONDS * 1000,
+    },
   });
+}
+
+/** Running without caller authentication must be a decision, written down as AUTH_MODE=none. */
+function authProblems(env: NodeJS.ProcessEnv, options: LoadOptions): string[] {
+  const mode = env.AUTH_MODE?.trim();
+  const file = env.AUTH_TOKENS_FILE?.trim();
+  if (mode === 'none' && file) return ['AUTH_MODE: none contradicts AUTH_TOKENS_FILE; set one of them'];
+  if (mode === 'tokens' && !file) return ['AUTH_TOKENS_FILE: is required when AUTH_MODE=tokens'];
+  if (options.requireAuthDecision && !file && mode !== 'none') {
+    return ['AUTH_TOKENS_FILE: is required (or set AUTH_MODE=none to run without caller authentication)'];
+  }
+  return [];
 }
 
 const REQUIRED_BY_SOURCE: Record<CredentialsSourceName, string[]> = {

@@ -16,10 +16,12 @@ export const ERRORS = {
   MethodNotAllowed: { status: 405, title: 'Method not allowed on this endpoint' },
   PreconditionFailed: { status: 412, title: 'A precondition in the request failed' },
   InvalidRange: { status: 416, title: 'The requested range cannot be satisfied' },
+  TooManyRequests: { status: 429, title: 'Too many concurrent requests for this caller' },
   InternalError: { status: 500, title: 'Internal error' },
   UpstreamUnavailable: { status: 502, title: 'OSS is unavailable or answered badly' },
   CredentialsUnavailable: { status: 503, title: 'No valid credential for OSS is available' },
   NotReady: { status: 503, title: 'The service is not ready' },
+  Overloaded: { status: 503, title: 'The service is at its limit of concurrent streams' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

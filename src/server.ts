@@ -1,8 +1,10 @@
 import http from 'node:http';
 import { createApp } from './app';
+import { loadAuthenticator } from './auth/load-authenticator';
 import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
+import { createHttpServer } from './http/http-server';
 import { Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
@@ -18,7 +20,7 @@ import { AliOssStore } from './oss/ali-oss-store';
 export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycle }> {
   let config: Readonly<Config>;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, { requireAuthDecision: true });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`oss-download-service: ${err.message}\n`);
@@ -38,6 +40,16 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     onUpstreamResponse: metrics.countUpstreamResponse,
   });
   const lifecycle = new Lifecycle({ ...config.shutdown, logger });
+  const auth = await loadAuthenticator(config.auth, logger).catch((err: unknown) => {
+    process.stderr.write(`oss-download-service: AUTH_TOKENS_FILE: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  });
+  const security = {
+    metricsRequireToken: config.auth.metricsRequireToken,
+    allowCidrs: config.allowCidrs,
+    trustProxy: config.trustProxy,
+    limits: config.httpLimits,
+  };
   const app = createApp({
     store,
     credentials,
@@ -45,10 +57,12 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     logger,
     metrics,
     lifecycle,
+    auth,
+    security,
     verifyCrc64: config.oss.verifyCrc64,
   });
 
-  const server = http.createServer(app);
+  const server = createHttpServer(app, config.httpLimits);
   // Before listening: a supervisor may signal as soon as it sees the 'listening' line.
   handleSignals(server, lifecycle, logger);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));

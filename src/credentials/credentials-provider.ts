@@ -149,11 +149,9 @@ export class CredentialProviderWrapper implements CredentialsProvider {
       .fetch()
       .then(
         (fetched) => this.accept(fetched),
-        (error: unknown) => {
-          // Sources throw errors whose messages are safe to show (see alibaba-credential-source.ts).
-          this.lastFailure = error instanceof Error ? error.message : `the ${this.source.name} credential source failed`;
-          this.options.onRefresh?.({ outcome: 'failed', source: this.source.name, error });
-        },
+        // Sources reject with errors whose messages are safe to show (see CredentialSource.fetch).
+        (error: unknown) =>
+          this.fail(error instanceof Error ? error.message : `the ${this.source.name} credential source failed`, error),
       )
       .finally(() => {
         this.inFlight = null;
@@ -162,17 +160,26 @@ export class CredentialProviderWrapper implements CredentialsProvider {
   }
 
   private accept(fetched: StsCredentials): void {
-    const now = this.options.clock.now();
-    if (!this.isUsable(fetched, now)) {
+    if (!this.isUsable(fetched, this.options.clock.now())) {
       // What the library hands back while the metadata service is down.
-      this.lastFailure = `the ${this.source.name} credential source returned a credential that is expired or about to expire`;
-      this.options.onRefresh?.({ outcome: 'failed', source: this.source.name, error: new Error(this.lastFailure) });
+      this.fail(`the ${this.source.name} credential source returned a credential that is expired or about to expire`);
+      return;
+    }
+    if (this.rejection?.accessKeyId === fetched.accessKeyId) {
+      // The source still has the triple OSS refused (the metadata service has not rotated yet).
+      this.fail(`the ${this.source.name} credential source has no credential newer than the one OSS refused`);
       return;
     }
     const changed = this.current?.accessKeyId !== fetched.accessKeyId;
     this.current = fetched;
     this.lastFailure = null;
     this.options.onRefresh?.({ outcome: 'refreshed', source: this.source.name, expiresAt: fetched.expiresAt, changed });
+  }
+
+  /** `reason` is shown in /readyz and logged: it must hold no secret. */
+  private fail(reason: string, error: unknown = new Error(reason)): void {
+    this.lastFailure = reason;
+    this.options.onRefresh?.({ outcome: 'failed', source: this.source.name, error });
   }
 
   private isUsable(credentials: StsCredentials, now: number): boolean {

@@ -41,6 +41,11 @@ export function parseObjectAddress(rawPath: string): ObjectAddress {
     throw new AppError('InvalidRequest', 'The object key must not start with / or \\.');
   }
   if (key.includes('\0')) throw new AppError('InvalidRequest', 'The object key contains a NUL character.');
+  // HTTP clients (ali-oss's urllib among them) resolve . and .. segments in a URL, so OSS would be asked
+  // for another key than the one checked against OSS_ALLOW and the caller's scope: refuse them.
+  if (key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new AppError('InvalidRequest', 'The object key must not contain . or .. segments.');
+  }
   return { bucket, key };
 }
 

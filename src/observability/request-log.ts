@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { pinoHttp } from 'pino-http';
+import { callerName } from '../auth/caller-access';
+import { redactTokens } from '../auth/tokens';
 import type { Logger } from '../logger';
 import { bytesSent, requestOutcome, timeToFirstByteMs, type ObjectFacts } from './request-facts';
 
@@ -8,7 +10,8 @@ import { bytesSent, requestOutcome, timeToFirstByteMs, type ObjectFacts } from '
  * One JSON line per request (pino-http): request id, caller, bucket and key,
  * status, bytes sent, time to first byte (`ttfbMs`), total time
  * (`responseTime`, pino-http's, in ms), the OSS request id, and how it ended
- * (`outcome`). No request header is logged: they can carry caller tokens.
+ * (`outcome`). No request header is logged, and tokens in the URL are
+ * redacted: they can carry caller tokens.
  */
 
 /** An incoming X-Request-Id is kept only if it is safe to log and echo. */
@@ -27,7 +30,7 @@ export function requestLogger(logger: Logger) {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: redactTokens(req.url),
         remoteAddress: req.remoteAddress,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -46,7 +49,7 @@ export function requestLogger(logger: Logger) {
       if (!response.locals?.timing) return {};
       const object = response.locals.object as ObjectFacts | undefined;
       return {
-        caller: (req as Request & { caller?: { name?: string } }).caller?.name,
+        caller: callerName(req as Request),
         bucket: object?.bucket,
         key: object?.key,
         prefix: object?.prefix,

@@ -60,7 +60,8 @@ export class AliOssStore implements ObjectStore {
     const list = (creds: StsCredentials) =>
       this.client(creds, request.bucket).listV2(
         {
-          prefix: request.prefix,
+          // An empty prefix is left out: ali-oss signs it as `prefix=` in V4, OSS canonicalises it as `prefix`.
+          ...(request.prefix ? { prefix: request.prefix } : {}),
           'max-keys': String(request.limit),
           ...(request.delimiter ? { delimiter: request.delimiter } : {}),
           ...(request.cursor ? { 'continuation-token': request.cursor } : {}),

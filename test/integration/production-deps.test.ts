@@ -39,6 +39,7 @@ describe('the production install (Dockerfile runtime stage)', () => {
         ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAI-local-development',
         ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'local-development-secret',
         SHUTDOWN_GRACE_SECONDS: '0',
+        AUTH_MODE: 'none',
       },
       { root: dir },
     );

@@ -18,6 +18,8 @@ export interface ServiceExit {
 
 export interface ServiceProcess {
   readonly port: number;
+  /** Sends a signal without waiting (SIGHUP: reload the tokens file). */
+  signal(signal: NodeJS.Signals): void;
   /** `http://127.0.0.1:{port}` */
   readonly baseUrl: string;
   /** Everything the service wrote to stdout and stderr so far. */
@@ -36,7 +38,8 @@ const running = new Set<ChildProcess>();
 
 /** The environment of a service on an OS-chosen loopback port in front of an OSS emulator, reading only `bucket`. */
 export function loopbackServiceEnv(ossEndpoint: string, bucket: string, extra: Readonly<Record<string, string>>): Record<string, string> {
-  return { PORT: '0', HOST: '127.0.0.1', OSS_REGION: 'cn-hangzhou', OSS_ENDPOINT: ossEndpoint, OSS_ALLOW: bucket, ...extra };
+  // Open (no caller tokens): these tests are about other things; test/security runs with tokens.
+  return { PORT: '0', HOST: '127.0.0.1', OSS_REGION: 'cn-hangzhou', OSS_ENDPOINT: ossEndpoint, OSS_ALLOW: bucket, AUTH_MODE: 'none', ...extra };
 }
 
 /** Kill every service still running: call it from a scenario's `finally`. */
@@ -116,6 +119,7 @@ export function startService(
         child.stdout.on('data', check);
         check();
       }),
+    signal: (signal: NodeJS.Signals) => void child.kill(signal),
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },

@@ -52,7 +52,10 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+export type Emulators = Pick<Stack, 'clock' | 'sts' | 'metadata' | 'oss'>;
+
+/** Both emulators on loopback, BUCKET created and readable by ROLE. */
+export async function startEmulators(): Promise<Emulators> {
   const clock = new ManualClock(Date.now());
   const sts = new StsRegistry(clock);
   const metadata = createMetadataEmulator({ sts, clock, roleName: ROLE, hardenedOnly: true });
@@ -62,6 +65,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await oss.listen();
   oss.createBucket(BUCKET);
   oss.allow(ROLE, BUCKET);
+  return { clock, sts, metadata, oss };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const { clock, sts, metadata, oss } = await startEmulators();
 
   const config = loadConfig({
     OSS_REGION: 'cn-hangzhou',
@@ -186,7 +194,7 @@ export function getAndAbortAfter(url: string, bytes: number, headers: Record<str
 }
 
 /** Waits for the OSS emulator to finish (or lose) a request: an event, never a sleep. */
-export function awaitRequestEnd(stack: Stack, predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
+export function awaitRequestEnd(stack: Pick<Stack, 'oss'>, predicate: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the emulator saw no such request end')), timeoutMs);
     const listener = (record: RecordedRequest) => {

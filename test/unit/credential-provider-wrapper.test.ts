@@ -189,6 +189,16 @@ describe('CredentialProviderWrapper', () => {
       expect(source.fetches).toBe(3);
     });
 
+    it('does not take the refused triple back when the source offers it again', async () => {
+      const { clock, source, provider } = setup();
+      const first = await provider.getCredentials();
+      source.fetch = async () => ({ ...first }); // a source that has not rotated yet
+      expect(await provider.refreshAfterRejection(first)).toBeNull();
+      clock.advance(10_000);
+      await expect(provider.getCredentials()).rejects.toMatchObject({ code: 'CredentialsUnavailable' });
+      expect(provider.status().reason).toMatch(/no credential newer than the one OSS refused/);
+    });
+
     it('stops handing out a refused credential when the source has no newer one', async () => {
       const { source, provider } = setup();
       const first = await provider.getCredentials();

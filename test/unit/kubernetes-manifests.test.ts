@@ -86,7 +86,7 @@ describe('deploy/kubernetes', () => {
       expect(container.envFrom).toEqual([{ configMapRef: { name: one('ConfigMap').metadata.name } }]);
       const env = { ...configData(), ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])) };
       expect(Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
-      expect(() => loadConfig(env)).not.toThrow();
+      expect(() => loadConfig(env, { requireAuthDecision: true })).not.toThrow(); // as server.ts reads it
     }
   });
 
@@ -155,6 +155,15 @@ describe('deploy/kubernetes', () => {
       kind: 'Deployment',
       name: one('Deployment').metadata.name,
     });
+  });
+
+  it('mounts the callers\' tokens Secret where AUTH_TOKENS_FILE points', () => {
+    const tokensFile = configData().AUTH_TOKENS_FILE;
+    for (const workload of workloads()) {
+      const mount = mainContainer(workload).volumeMounts?.find((m) => tokensFile.startsWith(`${m.mountPath}/`));
+      const volume = workload.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount?.name);
+      expect(volume.secret.items).toEqual([{ key: 'tokens', path: tokensFile.slice((mount?.mountPath.length ?? 0) + 1) }]);
+    }
   });
 
   it('gives the DaemonSet the node folder (hostPath) at DOWNLOAD_ROOT', () => {

@@ -14,8 +14,13 @@
  * Every phase ends with SIGTERM and scans the service's output for every issued secret.
  * Prints one result line; never prints a secret (comparisons happen here).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatTokenLine } from '../../../src/auth/token-file';
+import { generateToken, hashToken } from '../../../src/auth/tokens';
 import { systemClock } from '../../../src/clock';
 import {
   createMetadataEmulator,
@@ -54,6 +59,19 @@ export const OUTAGE_REQUESTS = 50;
 export const READYZ_POLLS = 40;
 const READYZ_POLL_INTERVAL_MS = 250;
 const PINO_WARN = 40;
+
+/** The service runs as in production, with caller authentication: one token that may read BUCKET. */
+const CALLER_TOKEN = generateToken();
+const AUTH = { Authorization: `Bearer ${CALLER_TOKEN}` };
+let tokensFile: string | undefined;
+function writeTokensFile(): string {
+  if (tokensFile) return tokensFile;
+  const dir = mkdtempSync(path.join(tmpdir(), 'netns-tokens-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  tokensFile = path.join(dir, 'tokens');
+  writeFileSync(tokensFile, `${formatTokenLine('netns-scenario', hashToken(CALLER_TOKEN), [`read=${BUCKET}`])}\n`);
+  return tokensFile;
+}
 
 export const PHASES = ['serves', 'discovery', 'cold-start', 'outage', 'no-credential'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -208,15 +226,16 @@ function serviceEnv(world: World, options: { roleNamed: boolean; extra?: Record<
     LOG_LEVEL: 'info',
     // Every phase ends with SIGTERM and nothing in flight: no grace period to wait out.
     SHUTDOWN_GRACE_SECONDS: '0',
+    AUTH_TOKENS_FILE: writeTokensFile(),
     ...options.extra,
   };
 }
 
 async function runServes(world: World): Promise<ServesResult> {
   const service = await startService(serviceEnv(world, { roleNamed: true }));
-  const whole = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`);
-  const range = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: { Range: 'bytes=2-5' } });
-  const head = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { method: 'HEAD' });
+  const whole = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: AUTH });
+  const range = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: { ...AUTH, Range: 'bytes=2-5' } });
+  const head = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { method: 'HEAD', headers: AUTH });
   const issued = world.metadata.current();
   return {
     phase: 'serves',
@@ -233,7 +252,7 @@ async function runServes(world: World): Promise<ServesResult> {
 
 async function runDiscovery(world: World): Promise<DiscoveryResult> {
   const service = await startService(serviceEnv(world, { roleNamed: false }));
-  const whole = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`);
+  const whole = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: AUTH });
   const issued = world.metadata.current();
   return {
     phase: 'discovery',
@@ -259,7 +278,7 @@ async function runColdStart(world: World): Promise<ColdStartResult> {
   const service = await startService(serviceEnv(world, { roleNamed: true }));
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   try {
-    const burst = Array.from({ length: COLD_START_REQUESTS }, () => sendRequest(`${service.baseUrl}${OBJECT_PATH}`, { agent, timeoutMs: 20_000 }));
+    const burst = Array.from({ length: COLD_START_REQUESTS }, () => sendRequest(`${service.baseUrl}${OBJECT_PATH}`, { agent, timeoutMs: 20_000, headers: AUTH }));
     const writtenAt = await Promise.all(burst.map((request) => request.written));
     const answers = await Promise.all(burst.map((request) => request.answer));
     const issued = world.metadata.current();
@@ -281,7 +300,7 @@ async function runColdStart(world: World): Promise<ColdStartResult> {
 
 async function runOutage(world: World): Promise<OutageResult> {
   const service = await startService(serviceEnv(world, { roleNamed: true }));
-  const before = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`);
+  const before = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: AUTH });
   const issued = world.metadata.current();
   world.metadata.setOutage('refuse');
   world.oss.resetCounters();
@@ -290,7 +309,7 @@ async function runOutage(world: World): Promise<OutageResult> {
     () => true,
   );
   const answers = await Promise.all(
-    Array.from({ length: OUTAGE_REQUESTS }, () => httpRequest(`${service.baseUrl}${OBJECT_PATH}`)),
+    Array.from({ length: OUTAGE_REQUESTS }, () => httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: AUTH })),
   );
   const readyz = await httpRequest(`${service.baseUrl}/readyz`);
   return {
@@ -308,7 +327,7 @@ async function runOutage(world: World): Promise<OutageResult> {
 async function runNoCredential(world: World): Promise<NoCredentialResult> {
   world.metadata.setOutage('refuse');
   const service = await startService(serviceEnv(world, { roleNamed: true, extra: { CREDENTIALS_RETRY_SECONDS: '1' } }));
-  const get = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`);
+  const get = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: AUTH });
   const readyzDown = await httpRequest(`${service.baseUrl}/readyz`);
   const ossRequestsDuringOutage = world.oss.requests.length;
 
@@ -321,7 +340,7 @@ async function runNoCredential(world: World): Promise<NoCredentialResult> {
     if (readyz.status === 200) break;
     await sleep(READYZ_POLL_INTERVAL_MS);
   }
-  const after = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`);
+  const after = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: AUTH });
   return {
     phase: 'no-credential',
     duringOutage: {
@@ -346,6 +365,7 @@ async function stopAndScan(service: ServiceProcess, world: World, answers: reado
       if (credential[part] !== '' && text.includes(credential[part])) leaks.push(part);
     }
   }
+  if (text.includes(CALLER_TOKEN)) leaks.push('callerToken');
   const lines = service.logLines();
   return {
     exit,

@@ -1,0 +1,107 @@
+import type { Request, RequestHandler } from 'express';
+import { Counter, type Registry } from 'prom-client';
+import { allows } from '../access-policy';
+import { AppError } from '../errors';
+import { routedPath } from '../http/request-guards';
+import type { Authenticator } from './authenticator';
+import type { ConcurrencyLimiter } from './concurrency-limiter';
+import type { Principal } from './token-file';
+
+/**
+ * Who is calling, decided once per request before any route runs, and the
+ * scope checks routes make with it. Routes call `requireScope` next to their
+ * OSS_ALLOW check; it fails closed when the caller was never decided.
+ */
+
+type Caller = { kind: 'open' } | { kind: 'anonymous' } | { kind: 'token'; principal: Principal };
+
+const callers = new WeakMap<Request, Caller>();
+
+/** Paths any caller may reach: probes must not need a secret. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
+export interface CallerAccessOptions {
+  /** Absent: the service runs open (AUTH_MODE=none); every caller may read what OSS_ALLOW allows. */
+  auth?: Authenticator;
+  /** /metrics needs a token with the `metrics` scope. */
+  metricsRequireToken?: boolean;
+  /** Where to count callers (caller_requests_total); absent: not counted. */
+  registry?: Registry;
+}
+
+export function authenticateCallers(options: CallerAccessOptions): RequestHandler {
+  const counted = options.registry
+    ? new Counter({
+        name: 'caller_requests_total',
+        help: 'Requests by caller (token name, anonymous on open paths, open without authentication, rejected for a missing or bad token).',
+        labelNames: ['caller'] as const,
+        registers: [options.registry],
+      })
+    : undefined;
+  const count = (caller: string) => counted?.inc({ caller });
+  return (req, _res, next) => {
+    if (!options.auth) {
+      callers.set(req, { kind: 'open' });
+      count('open');
+      return next();
+    }
+    const path = routedPath(req);
+    const metricsOpen = path === '/metrics' && !options.metricsRequireToken;
+    if (OPEN_PATHS.has(path) || metricsOpen) {
+      callers.set(req, { kind: 'anonymous' });
+      count('anonymous');
+      return next();
+    }
+    let principal: Principal;
+    try {
+      principal = options.auth.authenticate(req.get('authorization'));
+    } catch (err) {
+      count('rejected');
+      throw err;
+    }
+    callers.set(req, { kind: 'token', principal });
+    count(principal.name);
+    if (path === '/metrics' && !principal.metrics) {
+      throw notAllowed(principal, 'has no metrics scope');
+    }
+    next();
+  };
+}
+
+/** The caller's name for logs and metrics: a token's name, `anonymous`, or undefined when open. */
+export function callerName(req: Request): string | undefined {
+  const caller = callers.get(req);
+  if (caller?.kind === 'token') return caller.principal.name;
+  return caller?.kind === 'anonymous' ? 'anonymous' : undefined;
+}
+
+export type ScopeTarget = { bucket: string; key: string } | 'downloads';
+
+/**
+ * Throws 403 NotAllowed unless the caller's token covers `target`: an object
+ * (`key`, or a listing prefix: a listing must lie inside a read scope) or
+ * the right to create downloads. Open mode allows everything.
+ */
+export function requireScope(req: Request, target: ScopeTarget): void {
+  const caller = callers.get(req);
+  if (caller === undefined) throw new AppError('InternalError', 'The caller was not authenticated before a scope check.');
+  if (caller.kind === 'open') return;
+  if (caller.kind === 'anonymous') throw new AppError('Unauthorized', 'This endpoint needs a bearer token.');
+  const { principal } = caller;
+  if (target === 'downloads') {
+    if (!principal.downloads) throw notAllowed(principal, 'may not create downloads');
+    return;
+  }
+  if (!allows(principal.read, target.bucket, target.key)) throw notAllowed(principal, 'has no read scope for this object or prefix');
+}
+
+/** A download slot for the caller (one shared key when open); throws 429 TooManyRequests past the limit. */
+export function acquireDownloadSlot(req: Request, limiter: ConcurrencyLimiter): () => void {
+  return limiter.acquire(callerName(req) ?? '(open)');
+}
+
+function notAllowed(principal: Principal, what: string): AppError {
+  return new AppError('NotAllowed', `The token "${principal.name}" ${what}.`, {
+    headers: { 'WWW-Authenticate': 'Bearer realm="oss-download-service", error="insufficient_scope"' },
+  });
+}

@@ -1,0 +1,14 @@
+import type { HttpLimits } from '../config';
+
+/** The limits a service gets when nothing is configured (also the config defaults). */
+export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16_384,
+  maxUrlBytes: 8_192,
+  maxJsonBodyBytes: 16_384,
+  maxConcurrentStreams: 256,
+  maxDownloadsPerToken: 4,
+  clientStallTimeoutMs: 60_000,
+});

@@ -1,0 +1,59 @@
+import type { RequestHandler } from 'express';
+import { authenticateCallers } from '../auth/caller-access';
+import type { Authenticator } from '../auth/authenticator';
+import { ConcurrencyLimiter } from '../auth/concurrency-limiter';
+import type { HttpLimits } from '../config';
+import { AppError } from '../errors';
+import type { Metrics } from '../metrics';
+import { cidrMatcher } from './cidr-allowlist';
+import { DEFAULT_HTTP_LIMITS } from './limits';
+import { peerAllowlist, readOnlyPaths, urlLengthLimit } from './request-guards';
+import { streamGuard } from './stream-guard';
+import type { TrustProxy } from './trust-proxy';
+
+/**
+ * The guards in front of the routes, in the order a request meets them: URL size (414), the peer's network (ALLOW_CIDRS,
+ * 403), the caller's token (401, /metrics 403), 405 for other methods on the
+ * read-only paths (before Express answers OPTIONS by itself), the stream cap and the
+ * slow-client guard. Header size and timeouts are the server's (http-server.ts).
+ */
+export interface SecurityOptions {
+  /** Caller authentication; absent: open (AUTH_MODE=none). */
+  auth?: Authenticator;
+  metricsRequireToken?: boolean;
+  /** `address/prefix` entries; null or absent: any peer. */
+  allowCidrs?: readonly string[] | null;
+  trustProxy?: TrustProxy;
+  limits?: HttpLimits;
+}
+
+export interface SecurityLayer {
+  /** Before the routes. */
+  before: RequestHandler[];
+  /** Per-token cap on concurrent downloads: createApp hands it to the downloads routes (acquireDownloadSlot). */
+  downloadLimiter: ConcurrencyLimiter;
+  limits: HttpLimits;
+}
+
+export function securityLayer(options: SecurityOptions, metrics: Metrics): SecurityLayer {
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
+  const streams = new ConcurrencyLimiter(
+    limits.maxConcurrentStreams,
+    () => new AppError('Overloaded', 'Too many object streams are open; try again shortly.', { headers: { 'Retry-After': '1' } }),
+  );
+  const before: RequestHandler[] = [urlLengthLimit(limits.maxUrlBytes)];
+  if (options.allowCidrs) before.push(peerAllowlist(cidrMatcher(options.allowCidrs)));
+  before.push(
+    authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true, registry: metrics.registry }),
+    readOnlyPaths(['/healthz', '/readyz', '/metrics']),
+    streamGuard({ limiter: streams, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry }),
+  );
+  return {
+    before,
+    downloadLimiter: new ConcurrencyLimiter(
+      limits.maxDownloadsPerToken,
+      (name) => new AppError('TooManyRequests', `The caller ${name} already runs ${limits.maxDownloadsPerToken} downloads.`, { headers: { 'Retry-After': '5' } }),
+    ),
+    limits,
+  };
+}

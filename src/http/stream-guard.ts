@@ -1,0 +1,68 @@
+import type { RequestHandler, Response } from 'express';
+import { Counter, type Registry } from 'prom-client';
+import type { ConcurrencyLimiter } from '../auth/concurrency-limiter';
+
+/**
+ * Limits on object streams, in front of GET /v1/objects/{bucket}/{key}:
+ * - a cap on concurrent streams for the whole process (503 Overloaded before
+ *   any OSS request), so a flood of downloads cannot exhaust sockets or memory;
+ * - a slow-client guard: a caller that reads nothing for `stallTimeoutMs`
+ *   (the response stays blocked on backpressure, no 'drain') is disconnected.
+ *   The pipeline then closes the OSS connection, so a caller that stops
+ *   reading cannot pin an upstream connection forever. A caller that reads
+ *   slowly but steadily is left alone: every 'drain' restarts the clock.
+ */
+export interface StreamGuardOptions {
+  limiter: ConcurrencyLimiter;
+  stallTimeoutMs: number;
+  registry: Registry;
+  now?: () => number;
+}
+
+const OBJECT_PATH = /^\/v1\/objects\/[^/]+\/./s;
+
+export function streamGuard(options: StreamGuardOptions): RequestHandler {
+  const now = options.now ?? Date.now;
+  const disconnected = new Counter({
+    name: 'slow_clients_disconnected_total',
+    help: 'Callers disconnected for reading nothing for CLIENT_STALL_TIMEOUT_SECONDS.',
+    registers: [options.registry],
+  });
+  return (req, res, next) => {
+    if (req.method !== 'GET' || !OBJECT_PATH.test(req.path)) return next();
+    const release = options.limiter.acquire('streams');
+    const stopWatch = watchStall(res, options.stallTimeoutMs, now, () => {
+      disconnected.inc();
+      req.log?.warn({ stallTimeoutMs: options.stallTimeoutMs }, 'caller read nothing: disconnected');
+    });
+    // A streamed response already carries ten 'close' listeners (logging, metrics, pipeline):
+    // this one is bounded too, not a leak.
+    res.setMaxListeners(res.getMaxListeners() + 1);
+    res.once('close', () => {
+      release();
+      stopWatch();
+    });
+    next();
+  };
+}
+
+function watchStall(res: Response, stallTimeoutMs: number, now: () => number, onStall: () => void): () => void {
+  let blockedSince: number | undefined;
+  const onDrain = () => (blockedSince = undefined);
+  res.on('drain', onDrain);
+  const timer = setInterval(
+    () => {
+      if (!res.writableNeedDrain) return void (blockedSince = undefined);
+      blockedSince ??= now();
+      if (now() - blockedSince < stallTimeoutMs) return;
+      onStall();
+      res.destroy();
+    },
+    Math.max(10, Math.min(1000, stallTimeoutMs / 4)),
+  );
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    res.off('drain', onDrain);
+  };
+}
