@@ -83,7 +83,11 @@ export interface Config {
 
 /** What SIGTERM or SIGINT does; see src/lifecycle.ts. */
 export interface ShutdownConfig {
-  /** After the signal, keep serving new requests this long (load balancers are still sending them). */
+  /**
+   * After the signal, keep serving new requests this long: a load balancer or
+   * the Kubernetes endpoints controller is still sending them. 0 by default
+   * (one instance, nothing in front); the Kubernetes ConfigMap sets 5.
+   */
   graceMs: number;
   /** From the signal, how long in-flight requests and drain hooks may take before the process exits anyway. */
   drainMs: number;
@@ -137,7 +141,7 @@ const envSchema = z.object({
   CREDENTIALS_RETRY_SECONDS: seconds(5),
   DOWNLOAD_ROOT: z.string().min(1).default('./downloads'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  SHUTDOWN_GRACE_SECONDS: seconds(5),
+  SHUTDOWN_GRACE_SECONDS: seconds(0),
   SHUTDOWN_DRAIN_SECONDS: seconds(25),
   AUTH_MODE: z.enum(['tokens', 'none']).optional(),
   AUTH_TOKENS_FILE: optionalText,

@@ -3,10 +3,10 @@ import { ConfigError, loadConfig } from '../../src/config';
 const minimal = { OSS_REGION: 'cn-beijing', OSS_ALLOW: 'my-bucket' };
 
 describe('loadConfig: operations settings', () => {
-  it('verifies CRC64 and drains 25 s after a 5 s grace period by default', () => {
+  it('verifies CRC64, refuses new requests at once and drains for 25 s by default', () => {
     const config = loadConfig(minimal);
     expect(config.oss.verifyCrc64).toBe(true);
-    expect(config.shutdown).toEqual({ graceMs: 5_000, drainMs: 25_000 });
+    expect(config.shutdown).toEqual({ graceMs: 0, drainMs: 25_000 });
   });
 
   it('reads OSS_VERIFY_CRC64 and the shutdown times', () => {
