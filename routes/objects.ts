@@ -5,9 +5,11 @@ import { requireScope } from '../src/auth/caller-access';
 import { AppError } from '../src/errors';
 import { ifRangeMatches } from '../src/http/if-range';
 import { parseBucket, parseObjectAddress, type ObjectAddress } from '../src/http/object-address';
+import { announcedCrc64 } from '../src/http/crc64-verifier';
 import { attachmentHeader, passedHeaders } from '../src/http/object-headers';
 import { forwardedRange } from '../src/http/range';
 import { streamBody } from '../src/http/stream-body';
+import type { StreamProgress } from '../src/observability/request-facts';
 import { validate } from '../src/http/validate';
 import type { Metrics } from '../src/metrics';
 import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/object-store';
@@ -20,6 +22,8 @@ export interface ObjectRoutesDeps {
   store: ObjectStore;
   allow: AllowList;
   metrics: Metrics;
+  /** Check whole-object GETs against OSS's CRC64 (OSS_VERIFY_CRC64, on unless set to false). */
+  verifyCrc64?: boolean;
 }
 
 const flag = z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true');
@@ -48,6 +52,7 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
   router.get('/v1/objects/:bucket', async (req, res) => {
     const bucket = parseBucket(req.path);
     const query = validate(listQuery, req.query, 'query');
+    res.locals.object = { bucket, prefix: query.prefix };
     requireAllowed(deps.allow, bucket, query.prefix, `listing ${bucket}/${query.prefix}`);
     requireScope(req, { bucket, key: query.prefix });
     const page = await deps.store.listObjects({ bucket, ...query });
@@ -70,10 +75,12 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
 
 async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, method: 'GET' | 'HEAD'): Promise<void> {
   const address = parseObjectAddress(req.path);
+  res.locals.object = address; // for the request log line
   requireAllowed(deps.allow, address.bucket, address.key, `${address.bucket}/${address.key}`);
   requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
   const upstream = await fetchObject(deps.store, method, objectRequest(req, address), req.get('if-range'));
+  res.locals.ossRequestId = upstream.headers['x-oss-request-id'];
 
   res.status(upstream.status);
   // setHeader, not res.set: Express would append a charset to OSS's Content-Type.
@@ -85,11 +92,28 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
     res.end();
     return;
   }
+  // OSS's CRC64 covers the whole object: only a whole-object answer can be checked against it.
+  const expectedCrc64 = deps.verifyCrc64 && upstream.status === 200 ? announcedCrc64(upstream.headers) : undefined;
+  // Live, for the request log line: it is written when the response closes, which can come first.
+  const progress: StreamProgress = { bytes: 0 };
+  res.locals.stream = progress;
   deps.metrics.streamsInFlight.inc();
-  const result = await streamBody(upstream.body, res, (n) => deps.metrics.bytesStreamed.inc(n));
+  const result = await streamBody(
+    upstream.body,
+    res,
+    (n) => {
+      progress.bytes += n;
+      deps.metrics.bytesStreamed.inc(n);
+    },
+    { expectedCrc64 },
+  );
   deps.metrics.streamsInFlight.dec();
   deps.metrics.streamOutcomes.inc({ outcome: result.outcome });
-  res.locals.stream = result;
+  progress.outcome = result.outcome;
+  if (result.outcome === 'crc_mismatch') {
+    deps.metrics.crc64Mismatches.inc();
+    req.log.error({ err: result.error, bucket: address.bucket, key: address.key }, 'CRC64 mismatch: the transfer was broken off');
+  }
 }
 
 function objectRequest(req: Request, address: ObjectAddress): ObjectRequest {

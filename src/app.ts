@@ -1,23 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import { downloadRoutes } from '../routes/downloads';
-import { healthRoutes, type Lifecycle } from '../routes/health';
+import { healthRoutes } from '../routes/health';
 import { metricsRoutes } from '../routes/metrics';
 import { objectRoutes } from '../routes/objects';
 import type { AllowList } from './access-policy';
-import { callerName } from './auth/caller-access';
 import type { Authenticator } from './auth/authenticator';
-import { redactTokens } from './auth/tokens';
 import { systemClock, type Clock } from './clock';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 import type { DownloadManager } from './downloads/download-manager';
 import { AppError } from './errors';
 import { problemHandler } from './http/problem';
 import { securityLayer, type SecurityOptions } from './http/security-layer';
+import { Lifecycle } from './lifecycle';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { requestTiming } from './observability/request-facts';
+import { requestLogger } from './observability/request-log';
+import { requestMetrics } from './observability/request-metrics';
 import type { ObjectStore } from './oss/object-store';
 
 /**
@@ -30,7 +30,14 @@ export interface AppDeps {
   allow: AllowList;
   logger: Logger;
   metrics: Metrics;
-  lifecycle?: Lifecycle;
+  /**
+   * Shutdown state: server.ts passes a Lifecycle (src/lifecycle.ts), whose
+   * middleware counts in-flight requests and refuses new ones while draining;
+   * unit tests may pass just `{ draining }`. Default: never drains.
+   */
+  lifecycle?: { readonly draining: boolean; readonly middleware?: Lifecycle['middleware'] };
+  /** Check whole-object GETs against OSS's CRC64. server.ts passes OSS_VERIFY_CRC64 (on unless set to false); off when omitted, for fakes without real checksums. */
+  verifyCrc64?: boolean;
   /** Caller authentication (AUTH_TOKENS_FILE); absent: the service is open (AUTH_MODE=none). */
   auth?: Authenticator;
   /** Network and resource limits; absent: the defaults (src/http/limits.ts), any peer. */
@@ -40,9 +47,6 @@ export interface AppDeps {
   clock?: Clock;
 }
 
-/** An incoming X-Request-Id is kept only if it is safe to log and echo. */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -50,15 +54,19 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.security?.trustProxy ?? false);
   const security = securityLayer({ ...deps.security, auth: deps.auth }, deps.metrics);
 
+  const lifecycle = deps.lifecycle ?? new Lifecycle();
+
   app.use(requestLogger(deps.logger));
+  app.use(requestTiming); // after the logger: see request-log.ts
   app.use(helmet());
   app.use(requestMetrics(deps.metrics));
+  if (lifecycle.middleware) app.use(lifecycle.middleware);
   deps.metrics.observeCredentials(deps.credentials);
   app.use(security.before);
 
-  app.use(healthRoutes({ credentials: deps.credentials, lifecycle: deps.lifecycle ?? { draining: false } }));
+  app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));
   app.use(metricsRoutes(deps.metrics));
-  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics }));
+  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64 }));
   if (deps.downloads) {
     const clock = deps.clock ?? systemClock;
     app.use(downloadRoutes({ downloads: deps.downloads, allow: deps.allow, clock, downloadLimiter: security.downloadLimiter }));
@@ -67,54 +75,4 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, _res, next) => next(new AppError('NotFound', `No endpoint at ${req.method} ${req.path}.`)));
   app.use(problemHandler);
   return app;
-}
-
-function requestLogger(logger: Logger) {
-  return pinoHttp({
-    logger,
-    genReqId(req, res) {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    // No headers in the log: they can carry caller tokens.
-    serializers: {
-      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactTokens(req.url),
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel(_req, res, err) {
-      if (err || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return 'info';
-    },
-    customProps(req, res) {
-      const stream = (res as Response).locals?.stream as { outcome: string; bytes: number } | undefined;
-      const caller = callerName(req as Request);
-      return { ...(caller ? { caller } : {}), ...(stream ? { outcome: stream.outcome, bytesSent: stream.bytes } : {}) };
-    },
-  });
-}
-
-function requestMetrics(metrics: Metrics) {
-  return (req: Request, res: Response, next: () => void) => {
-    const stop = metrics.httpDuration.startTimer();
-    res.once('close', () => {
-      const route = routeLabel(req);
-      metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
-      stop({ route, method: req.method });
-    });
-    next();
-  };
-}
-
-/** A bounded label: the route pattern, never the bucket or key the caller sent. */
-function routeLabel(req: Request): string {
-  const path = req.route?.path;
-  return typeof path === 'string' ? path : 'unmatched';
 }

@@ -71,12 +71,27 @@ export interface Config {
     idleTimeoutMs: number;
     /** Time allowed for OSS to answer with headers. */
     requestTimeoutMs: number;
+    /** Check whole-object GETs against x-oss-hash-crc64ecma as the bytes pass. */
+    verifyCrc64: boolean;
   };
   allow: AllowList;
   credentials: CredentialsConfig;
   downloadRoot: string;
   downloads: DownloadsConfig;
   logLevel: string;
+  shutdown: ShutdownConfig;
+}
+
+/** What SIGTERM or SIGINT does; see src/lifecycle.ts. */
+export interface ShutdownConfig {
+  /**
+   * After the signal, keep serving new requests this long: a load balancer or
+   * the Kubernetes endpoints controller is still sending them. 0 by default
+   * (one instance, nothing in front); the Kubernetes ConfigMap sets 5.
+   */
+  graceMs: number;
+  /** From the signal, how long in-flight requests and drain hooks may take before the process exits anyway. */
+  drainMs: number;
 }
 
 export interface DownloadsConfig {
@@ -122,6 +137,7 @@ const envSchema = z.object({
   OSS_SIGNATURE_VERSION: z.enum(['1', '4']).default('4'),
   OSS_IDLE_TIMEOUT_SECONDS: seconds(30),
   OSS_REQUEST_TIMEOUT_SECONDS: seconds(60),
+  OSS_VERIFY_CRC64: z.enum(['true', 'false', '1', '0']).default('true'),
   OSS_ALLOW: z.string({ error: 'is required: comma-separated bucket or bucket/prefix entries, or *' }).trim().min(1, 'must not be empty'),
   CREDENTIALS_SOURCE: z.enum(CREDENTIALS_SOURCES).default('ecs_ram_role'),
   ALIBABA_CLOUD_ECS_METADATA: optionalText,
@@ -144,6 +160,8 @@ const envSchema = z.object({
   DOWNLOAD_PARALLELISM: z.coerce.number().int().min(1).max(64).default(8),
   DOWNLOAD_RESUME_ON_START: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SHUTDOWN_GRACE_SECONDS: seconds(0),
+  SHUTDOWN_DRAIN_SECONDS: seconds(25),
   AUTH_MODE: z.enum(['tokens', 'none']).optional(),
   AUTH_TOKENS_FILE: optionalText,
   METRICS_AUTH: z.enum(['token', 'none']).default('token'),
@@ -162,6 +180,8 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/** Every variable this module reads (deployment manifests are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 export interface LoadOptions {
   /** server.ts: AUTH_TOKENS_FILE or an explicit AUTH_MODE=none is required. */
   requireAuthDecision?: boolean;
@@ -189,6 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   if (e.CREDENTIALS_EXPIRY_MARGIN_SECONDS >= e.CREDENTIALS_REFRESH_AHEAD_SECONDS) {
     throw new ConfigError(['CREDENTIALS_REFRESH_AHEAD_SECONDS: must be larger than CREDENTIALS_EXPIRY_MARGIN_SECONDS']);
   }
+  if (e.SHUTDOWN_GRACE_SECONDS > e.SHUTDOWN_DRAIN_SECONDS) {
+    throw new ConfigError(['SHUTDOWN_GRACE_SECONDS: must not be larger than SHUTDOWN_DRAIN_SECONDS']);
+  }
   return deepFreeze({
     port: e.PORT,
     host: e.HOST,
@@ -198,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       signatureVersion: e.OSS_SIGNATURE_VERSION === '1' ? 1 : 4,
       idleTimeoutMs: e.OSS_IDLE_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.OSS_REQUEST_TIMEOUT_SECONDS * 1000,
+      verifyCrc64: e.OSS_VERIFY_CRC64 === 'true' || e.OSS_VERIFY_CRC64 === '1',
     },
     allow: allow.value,
     credentials: credentialsConfig(e),
@@ -210,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       resumeOnStart: e.DOWNLOAD_RESUME_ON_START === 'true' || e.DOWNLOAD_RESUME_ON_START === '1',
     },
     logLevel: e.LOG_LEVEL,
+    shutdown: { graceMs: e.SHUTDOWN_GRACE_SECONDS * 1000, drainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000 },
     auth: {
       mode: e.AUTH_TOKENS_FILE ? 'tokens' : (e.AUTH_MODE ?? 'unset'),
       tokensFile: e.AUTH_TOKENS_FILE ? path.resolve(e.AUTH_TOKENS_FILE) : undefined,

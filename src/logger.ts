@@ -28,6 +28,19 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    destination ?? stdoutDestination(),
   );
+}
+
+/**
+ * Synchronous writes to stdout. pino's default buffers and flushes on exit,
+ * and its flush (sonic-boom 4 flushSync) retries a write that failed with
+ * EPIPE forever: a service whose log reader had gone (a supervisor that exited
+ * first) hung in process.exit instead of stopping. Written at once, every line
+ * is out before the process exits, and a lost stdout is an error event, not a hang.
+ */
+function stdoutDestination(): pino.DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: true });
+  stream.on('error', () => undefined); // nowhere left to report it
+  return stream;
 }

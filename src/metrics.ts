@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { systemClock, type Clock } from './clock';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 
 /**
@@ -23,6 +24,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpTimeToFirstByte = new Histogram({
+    name: 'http_time_to_first_byte_seconds',
+    help: 'Time from request to the response headers (for objects: until OSS answered).',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
   readonly bytesStreamed = new Counter({
     name: 'object_bytes_streamed_total',
     help: 'Object bytes sent to callers.',
@@ -37,14 +46,20 @@ export class Metrics {
 
   readonly streamOutcomes = new Counter({
     name: 'object_streams_total',
-    help: 'Object streams by how they ended: complete, client_aborted, upstream_failed.',
+    help: 'Object streams by how they ended: complete, client_aborted, upstream_failed, crc_mismatch.',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly crc64Mismatches = new Counter({
+    name: 'object_crc64_mismatches_total',
+    help: 'Whole-object streams whose bytes did not match x-oss-hash-crc64ecma (the transfer was broken off).',
     registers: [this.registry],
   });
 
   readonly upstreamResponses = new Counter({
     name: 'oss_responses_total',
-    help: 'Answers from OSS, by HTTP status and OSS error code (empty on success).',
+    help: 'Answers from OSS, by HTTP status and OSS error code (empty on success; status 0: no answer, code ConnectionFailed or Timeout).',
     labelNames: ['status', 'code'] as const,
     registers: [this.registry],
   });
@@ -95,12 +110,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly credentialEndpointRequests = new Counter({
+    name: 'credential_endpoint_requests_total',
+    help: 'HTTP requests the credentials library sent to its endpoint (ECS metadata service, STS or credentials URI), by source and method.',
+    labelNames: ['source', 'method'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** For AliOssStore's onUpstreamResponse. */
+  readonly countUpstreamResponse = (event: { status: number; code?: string }): void => {
+    this.upstreamResponses.inc({ status: String(event.status), code: event.code ?? '' });
+  };
+
   /** Gauges read from the provider at scrape time. */
-  observeCredentials(credentials: CredentialsProvider): void {
+  observeCredentials(credentials: CredentialsProvider, clock: Clock = systemClock): void {
     new Gauge({
       name: 'credential_valid',
       help: '1 while a credential that may be handed out is in hand.',
@@ -120,6 +147,16 @@ export class Metrics {
         const { expiresAt } = credentials.status();
         this.reset();
         if (expiresAt !== null) this.set(expiresAt / 1000);
+      },
+    });
+    new Gauge({
+      name: 'credential_seconds_to_expiry',
+      help: 'Seconds until the credential in hand expires (negative once it has; absent for credentials that never expire).',
+      registers: [this.registry],
+      collect() {
+        const { expiresAt } = credentials.status();
+        this.reset();
+        if (expiresAt !== null) this.set((expiresAt - clock.now()) / 1000);
       },
     });
   }

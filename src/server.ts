@@ -6,15 +6,19 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
 import { DownloadManager } from './downloads/download-manager';
 import { createHttpServer } from './http/http-server';
+import { Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
+import { countCredentialEndpointRequests } from './observability/credential-endpoint-requests';
 import { AliOssStore } from './oss/ali-oss-store';
 
 /**
  * The entry point: read the configuration, build the real dependencies,
- * listen, and shut down cleanly on SIGTERM or SIGINT.
+ * listen, and shut down cleanly on SIGTERM or SIGINT (src/lifecycle.ts).
+ * Components with work to finish on shutdown register on the returned
+ * lifecycle: `lifecycle.onDrain(() => jobs.drain(), 'download jobs')`.
  */
-export async function main(): Promise<http.Server> {
+export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycle }> {
   let config: Readonly<Config>;
   try {
     config = loadConfig(process.env, { requireAuthDecision: true });
@@ -26,6 +30,7 @@ export async function main(): Promise<http.Server> {
 
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
+  countCredentialEndpointRequests(config.credentials, metrics);
   const credentials = createCredentialsProvider(config.credentials, { clock: systemClock, logger, metrics });
   if (config.credentials.source === 'access_key') {
     logger.warn('CREDENTIALS_SOURCE=access_key: a long-term AccessKey is for local development only');
@@ -33,9 +38,9 @@ export async function main(): Promise<http.Server> {
   const store = new AliOssStore({
     ...config.oss,
     credentials,
-    onUpstreamResponse: (e) => metrics.upstreamResponses.inc({ status: String(e.status), code: e.code ?? '' }),
+    onUpstreamResponse: metrics.countUpstreamResponse,
   });
-  const lifecycle = { draining: false };
+  const lifecycle = new Lifecycle({ ...config.shutdown, logger });
   const auth = await loadAuthenticator(config.auth, logger).catch((err: unknown) => {
     process.stderr.write(`oss-download-service: AUTH_TOKENS_FILE: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
@@ -47,14 +52,38 @@ export async function main(): Promise<http.Server> {
     limits: config.httpLimits,
   };
   const downloads = new DownloadManager({ store, root: config.downloadRoot, config: config.downloads, clock: systemClock, metrics, logger });
-  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, lifecycle, auth, security, downloads });
+  // Running downloads stop with their checkpoints kept, so they resume on the next start.
+  lifecycle.onDrain(() => downloads.drain(), 'download jobs');
+  const app = createApp({
+    store,
+    credentials,
+    allow: config.allow,
+    logger,
+    metrics,
+    lifecycle,
+    auth,
+    security,
+    verifyCrc64: config.oss.verifyCrc64,
+    downloads,
+  });
 
   const server = createHttpServer(app, config.httpLimits);
+  // Before listening: a supervisor may signal as soon as it sees the 'listening' line.
+  handleSignals(server, lifecycle, logger);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
-    { host: config.host, port, region: config.oss.region, endpoint: config.oss.endpoint, credentialsSource: config.credentials.source },
+    {
+      host: config.host,
+      port,
+      region: config.oss.region,
+      endpoint: config.oss.endpoint,
+      credentialsSource: config.credentials.source,
+      verifyCrc64: config.oss.verifyCrc64,
+      shutdownGraceMs: config.shutdown.graceMs,
+      shutdownDrainMs: config.shutdown.drainMs,
+    },
     'listening',
   );
 
@@ -64,25 +93,23 @@ export async function main(): Promise<http.Server> {
     const resumed = await downloads.resumeFromCheckpoints();
     logger.info({ jobs: resumed.length }, 'downloads resumed from checkpoints');
   }
-  handleSignals(server, lifecycle, logger, downloads);
-  return server;
+  return { server, lifecycle };
 }
 
-function handleSignals(server: http.Server, lifecycle: { draining: boolean }, logger: Logger, downloads: DownloadManager): void {
+/** First signal: drain (lifecycle.ts), then exit 0. A second signal: exit at once. */
+function handleSignals(server: http.Server, lifecycle: Lifecycle, logger: Logger): void {
   const shutdown = (signal: NodeJS.Signals) => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    lifecycle.draining = true;
-    logger.info({ signal }, 'draining: finishing in-flight requests');
-    // Running downloads stop with their checkpoints kept, so ?wait=true callers get an answer before close.
-    void downloads.drain();
-    server.close(() => {
+    logger.info({ signal }, 'shutting down');
+    void lifecycle.shutdown().then(() => {
+      server.close();
+      server.closeAllConnections(); // what the drain time did not finish is cut
       logger.info('stopped');
       process.exit(0);
     });
-    server.closeIdleConnections();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -3,7 +3,7 @@
  * on the next `times` requests (default 1) that match its bucket and key,
  * then disarms. Header-phase faults (latency, status, reset) fire on any
  * matching request, before authentication, as a network or front-end fault
- * would; body-phase faults (drop, stall, bandwidth) fire only on a GET that
+ * would; body-phase faults (drop, stall, bandwidth, corrupt) fire only on a GET that
  * sends a body.
  */
 export type FaultSpec =
@@ -13,7 +13,9 @@ export type FaultSpec =
   | { kind: 'drop-mid-body'; afterBytes: number }
   /** `ms` undefined: stall until the client goes away or the emulator closes. */
   | { kind: 'stall-mid-body'; afterBytes: number; ms?: number }
-  | { kind: 'bandwidth'; bytesPerSecond: number };
+  | { kind: 'bandwidth'; bytesPerSecond: number }
+  /** Serve the object with the byte at `atByte` of the body inverted, headers (CRC64, ETag) unchanged: corruption in transit. */
+  | { kind: 'corrupt-byte'; atByte: number };
 
 export type Fault = FaultSpec & {
   match?: { bucket?: string; key?: string };
@@ -26,11 +28,13 @@ export type FaultKind = FaultSpec['kind'];
 export type HeaderFault = Extract<FaultSpec, { kind: 'latency' | 'status' | 'reset-before-headers' }>;
 export type CutFault = Extract<FaultSpec, { kind: 'drop-mid-body' | 'stall-mid-body' }>;
 export type BandwidthFault = Extract<FaultSpec, { kind: 'bandwidth' }>;
+export type CorruptFault = Extract<FaultSpec, { kind: 'corrupt-byte' }>;
 
 /** The body-phase faults that apply to one response. */
 export interface BodyFaults {
   cut?: CutFault;
   bandwidth?: BandwidthFault;
+  corrupt?: CorruptFault;
 }
 
 interface ArmedFault {
@@ -75,6 +79,8 @@ export class FaultInjector {
         faults.cut = this.consume(entry) as CutFault;
       } else if (kind === 'bandwidth' && faults.bandwidth === undefined) {
         faults.bandwidth = this.consume(entry) as BandwidthFault;
+      } else if (kind === 'corrupt-byte' && faults.corrupt === undefined) {
+        faults.corrupt = this.consume(entry) as CorruptFault;
       }
     }
     return faults;

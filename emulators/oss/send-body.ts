@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { abortableSleep } from './abortable-sleep';
-import type { BodyFaults, CutFault, FaultKind } from './faults';
+import type { BodyFaults, CorruptFault, CutFault, FaultKind } from './faults';
 import type { ObjectContent } from './object-content';
 
 /**
@@ -49,7 +49,7 @@ export async function sendBody(
     // Pace before the write, so the last byte leaves no sooner than size / rate.
     if (pacer) await pacer.pace(sent + length, signal);
     if (signal.aborted) return 'aborted';
-    const chunk = content.read(position, length);
+    const chunk = corrupted(content.read(position, length), position - span.start, faults.corrupt, hooks);
     position += length;
     sent += length;
     await write(res, chunk, cut !== undefined && sent === cut.afterBytes, signal, hooks);
@@ -57,6 +57,15 @@ export async function sendBody(
   }
   res.end();
   return 'finished';
+}
+
+/** The chunk, with the corrupt fault's byte inverted when it falls inside; a copy, never the stored bytes. */
+function corrupted(chunk: Buffer, bodyOffset: number, fault: CorruptFault | undefined, hooks: BodyHooks): Buffer {
+  if (fault === undefined || fault.atByte < bodyOffset || fault.atByte >= bodyOffset + chunk.length) return chunk;
+  hooks.onFault('corrupt-byte');
+  const copy = Buffer.from(chunk);
+  copy[fault.atByte - bodyOffset] ^= 0xff;
+  return copy;
 }
 
 /**

@@ -30,7 +30,7 @@ export interface AliOssStoreOptions {
   requestTimeoutMs: number;
   /** Abort a body that sends nothing for this long. */
   idleTimeoutMs: number;
-  /** Called once per request sent to OSS (metrics). */
+  /** Called once per request sent to OSS (metrics); status 0 when no answer came (code Timeout or ConnectionFailed). */
   onUpstreamResponse?: (event: { status: number; code?: string }) => void;
 }
 
@@ -131,7 +131,10 @@ export class AliOssStore implements ObjectStore {
     try {
       response = await this.rawRequest(client, method, request.key, upstreamHeaders(request));
     } catch (err) {
-      throw isAppError(err) ? err : networkError(err, what);
+      if (isAppError(err)) throw err;
+      const error = networkError(err, what);
+      this.options.onUpstreamResponse?.({ status: 0, code: error.status === 504 ? 'Timeout' : 'ConnectionFailed' });
+      throw error;
     }
     if (response.status < 400) {
       this.options.onUpstreamResponse?.({ status: response.status });

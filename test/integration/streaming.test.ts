@@ -1,5 +1,4 @@
-import http from 'node:http';
-import { awaitRequestEnd, BUCKET, get, startStack, type Stack } from '../support/stack';
+import { awaitRequestEnd, BUCKET, get, getAndAbortAfter, startStack, type Stack } from '../support/stack';
 
 const MiB = 1024 * 1024;
 
@@ -21,19 +20,7 @@ describe('streaming: abort in both directions', () => {
 
   it('closes the OSS connection at once when the client goes away', async () => {
     const ended = awaitRequestEnd(stack, (r) => r.key === 'big.bin');
-    await new Promise<void>((resolve, reject) => {
-      const req = http.get(`${stack.baseUrl}/v1/objects/${BUCKET}/big.bin`, { agent: false }, (res) => {
-        let received = 0;
-        res.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received >= MiB) {
-            req.destroy();
-            resolve();
-          }
-        });
-      });
-      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-    });
+    await getAndAbortAfter(`${stack.baseUrl}/v1/objects/${BUCKET}/big.bin`, MiB);
     const record = await ended;
     expect(record.clientAborted).toBe(true);
     expect(record.completed).toBe(false);

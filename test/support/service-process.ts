@@ -26,6 +26,8 @@ export interface ServiceProcess {
   output(): string;
   /** Its stdout lines that parse as JSON (pino's log lines). */
   logLines(): Record<string, unknown>[];
+  /** Resolves with the first log line, written or to come, that `predicate` accepts; rejects after `timeoutMs`. */
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Sends `signal` and waits for the exit; SIGKILLs and rejects when it takes longer than `timeoutMs`. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ServiceExit>;
   /** SIGKILL, for clean-up after a failure; a no-op once the process has exited. */
@@ -33,6 +35,12 @@ export interface ServiceProcess {
 }
 
 const running = new Set<ChildProcess>();
+
+/** The environment of a service on an OS-chosen loopback port in front of an OSS emulator, reading only `bucket`. */
+export function loopbackServiceEnv(ossEndpoint: string, bucket: string, extra: Readonly<Record<string, string>>): Record<string, string> {
+  // Open (no caller tokens): these tests are about other things; test/security runs with tokens.
+  return { PORT: '0', HOST: '127.0.0.1', OSS_REGION: 'cn-hangzhou', OSS_ENDPOINT: ossEndpoint, OSS_ALLOW: bucket, AUTH_MODE: 'none', ...extra };
+}
 
 /** Kill every service still running: call it from a scenario's `finally`. */
 export function killAllServices(): void {
@@ -45,11 +53,16 @@ export function killAllServices(): void {
  * 'listening' with its port. Rejects, after killing it, when it exits first or takes longer
  * than `timeoutMs`.
  */
-export function startService(env: Readonly<Record<string, string>>, options: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  if (!existsSync(SERVER_ENTRY)) {
-    return Promise.reject(new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first`));
+export function startService(
+  env: Readonly<Record<string, string>>,
+  options: { timeoutMs?: number; /** Another copy of the project (its dist/src/server.js). */ root?: string } = {},
+): Promise<ServiceProcess> {
+  const root = options.root ?? PROJECT_ROOT;
+  const entry = resolve(root, 'dist', 'src', 'server.js');
+  if (!existsSync(entry)) {
+    return Promise.reject(new Error(`${entry} is missing: run \`npm run build\` first`));
   }
-  const child = spawn(process.execPath, [SERVER_ENTRY], { cwd: PROJECT_ROOT, env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { cwd: root, env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   let stdout = '';
@@ -90,6 +103,22 @@ export function startService(env: Readonly<Record<string, string>>, options: { t
     baseUrl: `http://127.0.0.1:${port}`,
     output: () => output,
     logLines,
+    waitForLog: (predicate, timeoutMs = 10_000) =>
+      new Promise((resolveLine, reject) => {
+        const check = () => {
+          const line = logLines().find(predicate);
+          if (!line) return;
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          resolveLine(line);
+        };
+        const timer = setTimeout(() => {
+          child.stdout.off('data', check);
+          reject(new Error(`no such log line within ${timeoutMs} ms:\n${output}`));
+        }, timeoutMs);
+        child.stdout.on('data', check);
+        check();
+      }),
     signal: (signal: NodeJS.Signals) => void child.kill(signal),
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

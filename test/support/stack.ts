@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,8 @@ export interface StackOptions {
   idleTimeoutMs?: number;
   allow?: string;
   retrySeconds?: number;
+  /** OSS_VERIFY_CRC64; the service's default (on) when omitted. */
+  verifyCrc64?: boolean;
   /** Serve /v1/downloads, writing under a fresh temporary DOWNLOAD_ROOT. */
   downloads?: StackDownloadOptions;
 }
@@ -62,6 +65,8 @@ export interface Stack {
   metrics: Metrics;
   /** Every log line the service wrote. */
   logs: string[];
+  /** Emits 'line' (the parsed JSON) for every log line as it is written. */
+  logEvents: EventEmitter;
   baseUrl: string;
   server: http.Server;
   /** With `downloads`: the manager and its root (removed on close). */
@@ -100,9 +105,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ALIBABA_CLOUD_CREDENTIALS_URI: metadata.url('/v1/credentials'),
     CREDENTIALS_RETRY_SECONDS: String(options.retrySeconds ?? 5),
     LOG_LEVEL: 'debug',
+    ...(options.verifyCrc64 === undefined ? {} : { OSS_VERIFY_CRC64: String(options.verifyCrc64) }),
   });
   const logs: string[] = [];
-  const logger = createLogger(config.logLevel, lineCollector(logs));
+  const logEvents = new EventEmitter();
+  const logger = createLogger(config.logLevel, lineCollector(logs, logEvents));
   const metrics = new Metrics();
   const serviceClock = new ManualClock(clock.now());
   const credentials = createCredentialsProvider(config.credentials, { clock: serviceClock, logger, metrics });
@@ -110,6 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...config.oss,
     credentials,
     idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs,
+    onUpstreamResponse: metrics.countUpstreamResponse,
   });
   const sleeps: number[] = [];
   const downloadRoot = options.downloads ? mkdtempSync(path.join(tmpdir(), 'oss-download-root-')) : undefined;
@@ -126,7 +134,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           freeSpace: options.downloads.freeSpace,
         })
       : undefined;
-  const app = createApp({ store, credentials, allow: config.allow, logger, metrics, downloads, clock: serviceClock });
+  const app = createApp({
+    store,
+    credentials,
+    allow: config.allow,
+    logger,
+    metrics,
+    downloads,
+    clock: serviceClock,
+    verifyCrc64: config.oss.verifyCrc64,
+  });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -141,6 +158,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     store,
     metrics,
     logs,
+    logEvents,
     server,
     baseUrl: `http://127.0.0.1:${port}`,
     downloads,
@@ -157,12 +175,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-function lineCollector(lines: string[]): Writable {
+function lineCollector(lines: string[], events: EventEmitter): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      const added = chunk.toString('utf8').split('\n').filter((l) => l !== '');
+      lines.push(...added);
+      for (const line of added) events.emit('line', JSON.parse(line) as Record<string, unknown>);
       done();
     },
+  });
+}
+
+/** Resolves with the first log line, already written or still to come, that `predicate` accepts: an event, never a poll. */
+export function awaitLogLine(
+  stack: Stack,
+  predicate: (line: Record<string, unknown>) => boolean,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const written = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find(predicate);
+  if (written) return Promise.resolve(written);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no such log line was written')), timeoutMs);
+    const listener = (line: Record<string, unknown>) => {
+      if (!predicate(line)) return;
+      clearTimeout(timer);
+      stack.logEvents.off('line', listener);
+      resolve(line);
+    };
+    stack.logEvents.on('line', listener);
   });
 }
 
@@ -188,6 +228,23 @@ export function get(url: string, headers: Record<string, string> = {}, method = 
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A GET that the client breaks off once it has received `bytes` body bytes; resolves then. */
+export function getAndAbortAfter(url: string, bytes: number, headers: Record<string, string> = {}): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers }, (res) => {
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= bytes) {
+          req.destroy();
+          resolve();
+        }
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
   });
 }
 

@@ -224,6 +224,8 @@ function serviceEnv(world: World, options: { roleNamed: boolean; extra?: Record<
     OSS_ALLOW: BUCKET,
     ...(options.roleNamed ? { ALIBABA_CLOUD_ECS_METADATA: ROLE } : {}),
     LOG_LEVEL: 'info',
+    // Every phase ends with SIGTERM and nothing in flight: no grace period to wait out.
+    SHUTDOWN_GRACE_SECONDS: '0',
     AUTH_TOKENS_FILE: writeTokensFile(),
     ...options.extra,
   };

@@ -149,6 +149,22 @@ describe('OSS emulator: fault injection and request records', () => {
     expect(emulator.requests[0].faults).toEqual(['bandwidth']);
   });
 
+  it('corrupt-byte: inverts one body byte and keeps the stored CRC64 and ETag headers', async () => {
+    emulator.injectFault({ kind: 'corrupt-byte', atByte: 70_000 });
+    const expected = emulator.expectedBytes(BUCKET, 'gen.bin');
+
+    const got = await oss.getStream('gen.bin');
+    const { bytes } = await readToEnd(got.stream);
+    const again = await oss.getStream('gen.bin').then((next) => readToEnd(next.stream));
+
+    const differing = [...bytes.keys()].filter((i) => bytes[i] !== expected[i]);
+    expect(differing).toEqual([70_000]);
+    expect(bytes[70_000]).toBe(expected[70_000] ^ 0xff);
+    expect((got.res.headers as Record<string, string>)['x-oss-hash-crc64ecma']).toBe(emulator.objectInfo(BUCKET, 'gen.bin')?.crc64.toString());
+    expect(emulator.requests[0].faults).toEqual(['corrupt-byte']);
+    expect(again.bytes.equals(expected)).toBe(true); // one request only
+  });
+
   it('clearFaults() disarms everything', async () => {
     emulator.injectFault({ kind: 'reset-before-headers', times: Infinity });
     emulator.clearFaults();
