@@ -71,6 +71,9 @@ function startService(env: Record<string, string>): ChildProcess {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own process group: Ctrl-C reaches only the demo, which then sends the service one SIGTERM
+    // (a terminal's SIGINT as well would count as a second signal and make it exit at once).
+    detached: true,
   });
 }
 
