@@ -21,6 +21,13 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
     {
+      // The reliability suite: fault injection against the real app and the built service.
+      displayName: 'faults',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+    },
+    {
       displayName: 'netns',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },

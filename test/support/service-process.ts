@@ -17,6 +17,7 @@ export interface ServiceExit {
 }
 
 export interface ServiceProcess {
+  readonly pid: number;
   readonly port: number;
   /** `http://127.0.0.1:{port}` */
   readonly baseUrl: string;
@@ -84,6 +85,7 @@ export function startService(env: Readonly<Record<string, string>>, options: { t
   });
 
   return listening.then((port) => ({
+    pid: child.pid!,
     port,
     baseUrl: `http://127.0.0.1:${port}`,
     output: () => output,

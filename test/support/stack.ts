@@ -28,6 +28,10 @@ export interface StackOptions {
   idleTimeoutMs?: number;
   allow?: string;
   retrySeconds?: number;
+  /** How far OSS lets a request's date be from its own clock; default: no check. */
+  maxSkewMs?: number;
+  /** Where both manual clocks start (default: now); the credentials library still reads the real clock. */
+  clockStart?: number;
 }
 
 export interface Stack {
@@ -48,12 +52,12 @@ export interface Stack {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const clock = new ManualClock(Date.now());
+  const clock = new ManualClock(options.clockStart ?? Date.now());
   const sts = new StsRegistry(clock);
   const metadata = createMetadataEmulator({ sts, clock, roleName: ROLE, hardenedOnly: true });
   await metadata.listen();
   // The emulator clock moves in tests that age credentials; request-time checks stay out of the way.
-  const oss = createOssEmulator({ sts, clock, region: 'cn-hangzhou', maxSkewMs: Number.POSITIVE_INFINITY });
+  const oss = createOssEmulator({ sts, clock, region: 'cn-hangzhou', maxSkewMs: options.maxSkewMs ?? Number.POSITIVE_INFINITY });
   await oss.listen();
   oss.createBucket(BUCKET);
   oss.allow(ROLE, BUCKET);
