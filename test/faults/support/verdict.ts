@@ -19,6 +19,8 @@ export interface Judged {
   bytes: number;
   /** The problem+json `code` of an error answer. */
   code?: string;
+  /** For `no-answer`: the connection error (ECONNREFUSED: nobody took the request; ECONNRESET: it was dropped). */
+  errorCode?: string;
 }
 
 export interface Expectation {
@@ -46,7 +48,7 @@ export function fetchAndJudge(url: string, expected: Expectation, options: { hea
     });
     // Bounded: a caller left hanging past this is an answer that never came.
     const timer = setTimeout(() => req.destroy(new Error('timed out')), options.timeoutMs ?? 30_000);
-    req.once('error', () => settle({ verdict: 'no-answer', status: 0, bytes: 0 }));
+    req.once('error', (error: NodeJS.ErrnoException) => settle({ verdict: 'no-answer', status: 0, bytes: 0, errorCode: error.code ?? error.message }));
     req.end();
   });
 }
