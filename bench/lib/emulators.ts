@@ -1,7 +1,4 @@
-import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
-import { createOssEmulator, type OssEmulator } from '../../emulators/oss/oss-emulator';
-import { StsRegistry } from '../../emulators/sts-registry';
-import { systemClock } from '../../src/clock';
+import { startLoopbackEmulators, type LoopbackEmulators } from '../../emulators/loopback-emulators';
 
 /**
  * Both emulators on loopback, in the harness process, on the real clock.
@@ -11,46 +8,11 @@ import { systemClock } from '../../src/clock';
  */
 export const ROLE = 'oss-download-role';
 export const BUCKET = 'bench-bucket';
-export const REGION = 'cn-hangzhou';
 
-export interface BenchEmulators {
-  sts: StsRegistry;
-  metadata: MetadataEmulator;
-  oss: OssEmulator;
-  /** The service's environment: credentials_uri against the metadata emulator, never the ECS address. */
-  serviceEnv(extra?: Record<string, string>): Record<string, string>;
-  /** The Host header that addresses the bucket on the emulator (virtual-host style). */
-  host: string;
-  close(): Promise<void>;
-}
+export type BenchEmulators = LoopbackEmulators;
 
-export async function startEmulators(options: { credentialTtlMs?: number; rotateBeforeMs?: number } = {}): Promise<BenchEmulators> {
-  const sts = new StsRegistry(systemClock);
-  const metadata = createMetadataEmulator({ sts, roleName: ROLE, hardenedOnly: true, ...options });
-  await metadata.listen();
-  const oss = createOssEmulator({ sts, region: REGION });
-  await oss.listen();
-  oss.createBucket(BUCKET, { acl: 'public-read' });
-  oss.allow(ROLE, BUCKET);
-  return {
-    sts,
-    metadata,
-    oss,
-    host: `${BUCKET}.oss-${REGION}.aliyuncs.com`,
-    serviceEnv: (extra = {}) => ({
-      OSS_REGION: REGION,
-      OSS_ENDPOINT: oss.endpoint,
-      OSS_ALLOW: BUCKET,
-      CREDENTIALS_SOURCE: 'credentials_uri',
-      ALIBABA_CLOUD_CREDENTIALS_URI: metadata.url('/v1/credentials'),
-      LOG_LEVEL: 'info',
-      ...extra,
-    }),
-    async close() {
-      await oss.close();
-      await metadata.close();
-    },
-  };
+export function startEmulators(options: { credentialTtlMs?: number; rotateBeforeMs?: number } = {}): Promise<BenchEmulators> {
+  return startLoopbackEmulators({ role: ROLE, bucket: BUCKET, acl: 'public-read', ...options });
 }
 
 /** KEY=VALUE pairs separated by commas, from an environment variable of the harness (for example the CRC toggle). */
