@@ -28,6 +28,8 @@ const only = new Set((process.env.BENCH_ONLY ?? 'large,concurrent,small,slow,cre
 export const PARAMETERS = {
   runs: RUNS,
   concurrentStreams: num('BENCH_STREAMS', 64),
+  /** 2 GiB-plus per round and target: two rounds keep the bench near 10 minutes on 2 cores. */
+  concurrentRuns: num('BENCH_CONCURRENT_RUNS', Math.min(RUNS, 2)),
   smallSeconds: num('BENCH_SMALL_SECONDS', 5),
   smallConnections: [32, 128],
   slowClients: num('BENCH_SLOW_CLIENTS', 200),
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
   const emu = await startEmulators();
   try {
     await step('large', () => singleStream(emu, RUNS));
-    await step('concurrent', () => concurrentStreams(emu, RUNS, PARAMETERS.concurrentStreams));
+    await step('concurrent', () => concurrentStreams(emu, PARAMETERS.concurrentRuns, PARAMETERS.concurrentStreams));
     await step('small', () => smallObjects(emu, RUNS, PARAMETERS.smallSeconds, PARAMETERS.smallConnections));
     await step('slow', () => slowClients(emu, PARAMETERS.slowClients, PARAMETERS.slowBytesPerSecond, PARAMETERS.slowSeconds));
     await step('profile', () => profileSmallObjects(emu, PARAMETERS.profileSeconds, RUNS));

@@ -8,7 +8,7 @@ export interface CurlResult {
   status: number;
 }
 
-export async function curl(url: string, headers: Record<string, string> = {}, timeoutMs = 120_000): Promise<CurlResult> {
+export async function curl(url: string, headers: Record<string, string> = {}, timeoutMs = 300_000): Promise<CurlResult> {
   const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
   const out = await run('curl', ['-s', '-o', '/dev/null', '--max-time', String(timeoutMs / 1000), '-w', '%{size_download} %{speed_download} %{http_code}', ...headerArgs, url], timeoutMs + 5000);
   const [bytes, speed, status] = out.trim().split(' ').map(Number);
@@ -16,11 +16,12 @@ export async function curl(url: string, headers: Record<string, string> = {}, ti
 }
 
 /** `count` curls at once; the aggregate is all bytes over the wall time from first start to last finish. */
-export async function curlMany(count: number, url: string, headers: Record<string, string> = {}): Promise<{ bytes: number; seconds: number; statuses: number[] }> {
+export async function curlMany(count: number, url: string, headers: Record<string, string> = {}): Promise<{ bytes: number; seconds: number; statuses: number[]; sizes: number[] }> {
   const started = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: count }, () => curl(url, headers)));
+  const failed: CurlResult = { bytes: 0, bytesPerSecond: 0, status: 0 };
+  const results = await Promise.all(Array.from({ length: count }, () => curl(url, headers).catch(() => failed)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { bytes: results.reduce((sum, r) => sum + r.bytes, 0), seconds, statuses: results.map((r) => r.status) };
+  return { bytes: results.reduce((sum, r) => sum + (r.bytes || 0), 0), seconds, statuses: results.map((r) => r.status || 0), sizes: results.map((r) => r.bytes || 0) };
 }
 
 export interface AutocannonResult {

@@ -53,7 +53,7 @@ export async function singleStream(emu: BenchEmulators, runs: number): Promise<{
   }
 }
 
-export async function concurrentStreams(emu: BenchEmulators, runs: number, streams: number): Promise<{ figures: Record<string, StreamFigures>; servicePeakRssMib: number }> {
+export async function concurrentStreams(emu: BenchEmulators, runs: number, streams: number): Promise<{ figures: Record<string, StreamFigures>; servicePeakRssMib: number; incompleteStreams: Record<string, number> }> {
   emu.oss.putGeneratedObject(BUCKET, SIXTY_FOUR_MIB_KEY, 64 * MIB, 8);
   const baseline = await startBaseline(emu.oss.endpoint);
   const service = await startService(emu.serviceEnv(crcVariants().at(-1)!.env));
@@ -62,12 +62,14 @@ export async function concurrentStreams(emu: BenchEmulators, runs: number, strea
       { name: 'baseline proxy', url: objectUrl(baseline, SIXTY_FOUR_MIB_KEY), pid: baseline.pid },
       { name: 'service', url: objectUrl(service, SIXTY_FOUR_MIB_KEY), pid: service.pid },
     ];
+    const incomplete: Record<string, number> = {};
     const figures = await measureRounds(targets, runs, async (t) => {
       const r = await curlMany(streams, t.url, t.headers);
-      if (r.statuses.some((s) => s !== 200) || r.bytes !== streams * 64 * MIB) throw new Error(`${t.name}: ${r.statuses.join(',')}, ${r.bytes} bytes`);
+      // On a loaded 2-core machine a stream can fail (curl's own timeout); counted, not fatal.
+      incomplete[t.name] = (incomplete[t.name] ?? 0) + r.statuses.filter((s, i) => s !== 200 || r.sizes[i] !== 64 * MIB).length;
       return { bytes: r.bytes, mibPerSecond: r.bytes / MIB / r.seconds };
     });
-    return { figures, servicePeakRssMib: memory(service.pid).peak / MIB };
+    return { figures, servicePeakRssMib: memory(service.pid).peak / MIB, incompleteStreams: incomplete };
   } finally {
     await Promise.all([baseline.stop(), service.stop()]);
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Fault, FaultKind } from '../../emulators/oss/oss-emulator';
-import { BUCKET, get } from '../support/stack';
+import { BUCKET } from '../support/stack';
 import { recordFigures } from './support/figures';
 import { startServiceStack, type ServiceStack } from './support/service-stack';
 import { countVerdicts, fetchAndJudge, seededRandom, type Judged } from './support/verdict';
@@ -15,8 +15,10 @@ import { countVerdicts, fetchAndJudge, seededRandom, type Judged } from './suppo
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 8);
 const MAX_REQUESTS = SOAK_SECONDS * 400;
 const WORKERS = 6;
+/** Every request is bounded: a caller still waiting after this counts as unanswered. */
+const timeoutMs = 20_000;
 const MIB = 1024 * 1024;
-jest.setTimeout(SOAK_SECONDS * 1000 + 60_000);
+jest.setTimeout(SOAK_SECONDS * 1000 + 2 * timeoutMs + 30_000);
 
 const OBJECTS = { small: 'soak/small.bin', medium: 'soak/1m.bin', large: 'soak/8m.bin' };
 const FAULTS: Fault[] = [
@@ -44,7 +46,7 @@ describe('soak', () => {
     const expected = Object.fromEntries(Object.entries(OBJECTS).map(([name, key]) => [name, stack.oss.expectedBytes(BUCKET, key)]));
     const random = seededRandom(600);
     const base = `${stack.service.baseUrl}/v1/objects/${BUCKET}`;
-    const results: { op: string; judged: Judged }[] = [];
+    const results: { op: string; judged: Judged; fault?: string }[] = [];
     const faultsInjected: Partial<Record<FaultKind, number>> = {};
     stack.oss.events.on('fault', (_r, kind: FaultKind) => (faultsInjected[kind] = (faultsInjected[kind] ?? 0) + 1));
 
@@ -59,28 +61,39 @@ describe('soak', () => {
       rotations += 1;
     }, 2000);
 
-    const one = async (): Promise<{ op: string; judged: Judged }> => {
+    const one = async (): Promise<{ op: string; judged: Judged; fault?: string }> => {
       const pick = random();
-      if (random() < 0.15) stack.oss.injectFault({ ...FAULTS[Math.floor(random() * FAULTS.length)], match: { key: pick < 0.45 ? OBJECTS.small : pick < 0.8 ? OBJECTS.large : OBJECTS.medium } });
-      if (pick < 0.35) return { op: 'small GET', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }) };
-      if (pick < 0.45) return { op: 'HEAD', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }, { method: 'HEAD' }) };
+      let fault: string | undefined;
+      if (random() < 0.15) {
+        const spec = FAULTS[Math.floor(random() * FAULTS.length)];
+        fault = JSON.stringify(spec);
+        stack.oss.injectFault({ ...spec, match: { key: pick < 0.45 ? OBJECTS.small : pick < 0.8 ? OBJECTS.large : OBJECTS.medium } });
+      }
+      return { ...(await request(pick)), fault };
+    };
+    const request = async (pick: number): Promise<{ op: string; judged: Judged }> => {
+      if (pick < 0.35) return { op: 'small GET', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }, { timeoutMs }) };
+      if (pick < 0.45) return { op: 'HEAD', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }, { method: 'HEAD', timeoutMs }) };
       if (pick < 0.7) {
         const start = Math.floor(random() * 8 * MIB);
         const end = Math.min(8 * MIB - 1, start + Math.floor(random() * MIB));
-        return { op: 'range GET', judged: await fetchAndJudge(`${base}/${OBJECTS.large}`, { status: 206, body: expected.large.subarray(start, end + 1) }, { headers: { Range: `bytes=${start}-${end}` } }) };
+        return { op: 'range GET', judged: await fetchAndJudge(`${base}/${OBJECTS.large}`, { status: 206, body: expected.large.subarray(start, end + 1) }, { headers: { Range: `bytes=${start}-${end}` }, timeoutMs }) };
       }
-      if (pick < 0.8) return { op: '8 MiB GET', judged: await fetchAndJudge(`${base}/${OBJECTS.large}`, { body: expected.large }) };
-      if (pick < 0.9) return { op: '1 MiB GET', judged: await fetchAndJudge(`${base}/${OBJECTS.medium}`, { body: expected.medium }) };
-      if (pick < 0.95) return { op: 'miss (404)', judged: await expectStatus(`${base}/soak/missing`, 404) };
-      return { op: 'listing', judged: await expectStatus(`${base}?prefix=soak/`, 200) };
+      if (pick < 0.8) return { op: '8 MiB GET', judged: await fetchAndJudge(`${base}/${OBJECTS.large}`, { body: expected.large }, { timeoutMs }) };
+      if (pick < 0.9) return { op: '1 MiB GET', judged: await fetchAndJudge(`${base}/${OBJECTS.medium}`, { body: expected.medium }, { timeoutMs }) };
+      if (pick < 0.95) return { op: 'miss (404)', judged: await fetchAndJudge(`${base}/soak/missing`, { status: 404 }, { timeoutMs }) };
+      return { op: 'listing', judged: await fetchAndJudge(`${base}?prefix=soak/`, { status: 200 }, { timeoutMs }) };
     };
-    await Promise.all(
-      Array.from({ length: WORKERS }, async () => {
-        while (Date.now() - started < SOAK_SECONDS * 1000 && results.length < MAX_REQUESTS) results.push(await one());
-      }),
-    );
-    clearInterval(rotator);
-    clearInterval(sampler);
+    try {
+      await Promise.all(
+        Array.from({ length: WORKERS }, async () => {
+          while (Date.now() - started < SOAK_SECONDS * 1000 && results.length < MAX_REQUESTS) results.push(await one());
+        }),
+      );
+    } finally {
+      clearInterval(rotator);
+      clearInterval(sampler);
+    }
 
     const verdicts = countVerdicts(results.map((r) => r.judged));
     const byOp: Record<string, Record<string, number>> = {};
@@ -95,6 +108,7 @@ describe('soak', () => {
       verdicts,
       answersByOperation: byOp,
       faultsInjected,
+      timedOut: results.filter((r) => r.judged.timedOut).slice(0, 20).map((r) => ({ op: r.op, fault: r.fault, verdict: r.judged.verdict, status: r.judged.status, bytes: r.judged.bytes })),
       rotations,
       bytesVerified: results.filter((r) => r.judged.verdict === 'ok').reduce((s, r) => s + r.judged.bytes, 0),
       rssMib: { medianByQuarter: [0, 1, 2, 3].map(quarter), max: Math.max(...rss.map((s) => s.mib)), samples: thin(rss, 40) },
@@ -110,20 +124,13 @@ describe('soak', () => {
   });
 });
 
-async function expectStatus(url: string, status: number): Promise<Judged> {
-  try {
-    const res = await get(url);
-    const verdict = res.status >= 500 ? '5xx' : res.status === status && res.complete ? 'ok' : 'wrong';
-    const code = res.status >= 500 ? (JSON.parse(res.body.toString('utf8')) as { code?: string }).code : undefined;
-    return { verdict, status: res.status, bytes: res.body.length, code };
-  } catch (error) {
-    return { verdict: 'no-answer', status: 0, bytes: 0, errorCode: (error as NodeJS.ErrnoException).code };
-  }
-}
-
 function rssMib(pid: number): number {
-  const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Math.round((Number(kib) / 1024) * 10) / 10;
+  try {
+    const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Math.round((Number(kib) / 1024) * 10) / 10;
+  } catch {
+    return NaN; // the service is gone; the verdicts will say why
+  }
 }
 
 function median(values: number[]): number {

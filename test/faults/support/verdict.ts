@@ -21,11 +21,14 @@ export interface Judged {
   code?: string;
   /** For `no-answer`: the connection error (ECONNREFUSED: nobody took the request; ECONNRESET: it was dropped). */
   errorCode?: string;
+  /** The caller gave up: no complete answer within the timeout. */
+  timedOut?: boolean;
 }
 
 export interface Expectation {
   status?: number;
-  body: Buffer;
+  /** The exact body; undefined: any body, only the status and a clean end count. */
+  body?: Buffer;
 }
 
 /** GET (or HEAD) over a fresh connection, never rejecting: the outcome is the verdict. */
@@ -43,12 +46,16 @@ export function fetchAndJudge(url: string, expected: Expectation, options: { hea
       res.on('data', (c: Buffer) => chunks.push(c));
       const status = res.statusCode ?? 0;
       res.once('end', () => settle(judge(status, res.headers, Buffer.concat(chunks), expected, options.method ?? 'GET')));
-      res.once('aborted', () => settle({ verdict: 'broken', status, bytes: Buffer.concat(chunks).length }));
-      res.once('error', () => settle({ verdict: 'broken', status, bytes: Buffer.concat(chunks).length }));
+      res.once('aborted', () => settle({ verdict: 'broken', status, bytes: Buffer.concat(chunks).length, timedOut }));
+      res.once('error', () => settle({ verdict: 'broken', status, bytes: Buffer.concat(chunks).length, timedOut }));
     });
     // Bounded: a caller left hanging past this is an answer that never came.
-    const timer = setTimeout(() => req.destroy(new Error('timed out')), options.timeoutMs ?? 30_000);
-    req.once('error', (error: NodeJS.ErrnoException) => settle({ verdict: 'no-answer', status: 0, bytes: 0, errorCode: error.code ?? error.message }));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new Error('timed out'));
+    }, options.timeoutMs ?? 30_000);
+    req.once('error', (error: NodeJS.ErrnoException) => settle({ verdict: 'no-answer', status: 0, bytes: 0, errorCode: error.code ?? error.message, timedOut }));
     req.end();
   });
 }
@@ -59,6 +66,7 @@ function judge(status: number, headers: http.IncomingHttpHeaders, body: Buffer, 
     return { verdict: problem ? '5xx' : 'wrong', status, bytes: body.length, code: problem?.code };
   }
   const wantStatus = expected.status ?? 200;
+  if (expected.body === undefined) return { verdict: status === wantStatus ? 'ok' : 'wrong', status, bytes: body.length };
   const length = Number(headers['content-length']);
   const bodyRight = method === 'HEAD' ? body.length === 0 : body.equals(expected.body);
   const ok = status === wantStatus && length === expected.body.length && bodyRight;
