@@ -52,7 +52,15 @@ describe('soak', () => {
 
     const rss: { second: number; mib: number }[] = [];
     const started = Date.now();
-    const sampler = setInterval(() => rss.push({ second: Math.round((Date.now() - started) / 1000), mib: rssMib(stack.service.pid) }), 1000);
+    const inFlight = new Map<number, { op: string; since: number }>();
+    let nextId = 0;
+    const sampler = setInterval(() => {
+      rss.push({ second: Math.round((Date.now() - started) / 1000), mib: rssMib(stack.service.pid) });
+      if (process.env.SOAK_PROGRESS) {
+        const oldest = [...inFlight.values()].sort((a, b) => a.since - b.since)[0];
+        process.stderr.write(`soak ${rss.at(-1)!.second}s: ${results.length} answers, RSS ${rss.at(-1)!.mib} MiB, oldest in flight: ${oldest ? `${oldest.op} for ${Date.now() - oldest.since} ms` : 'none'}\n`);
+      }
+    }, 1000);
     let rotations = 0;
     const rotator = setInterval(() => {
       const old = stack.metadata.current();
@@ -69,7 +77,13 @@ describe('soak', () => {
         fault = JSON.stringify(spec);
         stack.oss.injectFault({ ...spec, match: { key: pick < 0.45 ? OBJECTS.small : pick < 0.8 ? OBJECTS.large : OBJECTS.medium } });
       }
-      return { ...(await request(pick)), fault };
+      const id = nextId++;
+      inFlight.set(id, { op: String(pick), since: Date.now() });
+      try {
+        return { ...(await request(pick)), fault };
+      } finally {
+        inFlight.delete(id);
+      }
     };
     const request = async (pick: number): Promise<{ op: string; judged: Judged }> => {
       if (pick < 0.35) return { op: 'small GET', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }, { timeoutMs }) };

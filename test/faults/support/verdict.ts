@@ -45,7 +45,13 @@ export function fetchAndJudge(url: string, expected: Expectation, options: { hea
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       const status = res.statusCode ?? 0;
-      res.once('end', () => settle(judge(status, res.headers, Buffer.concat(chunks), expected, options.method ?? 'GET')));
+      res.once('end', () => {
+        try {
+          settle(judge(status, res.headers, Buffer.concat(chunks), expected, options.method ?? 'GET'));
+        } catch {
+          settle({ verdict: 'wrong', status, bytes: Buffer.concat(chunks).length }); // e.g. an error body that is not JSON
+        }
+      });
       res.once('aborted', () => settle({ verdict: 'broken', status, bytes: Buffer.concat(chunks).length, timedOut }));
       res.once('error', () => settle({ verdict: 'broken', status, bytes: Buffer.concat(chunks).length, timedOut }));
     });
@@ -62,8 +68,10 @@ export function fetchAndJudge(url: string, expected: Expectation, options: { hea
 
 function judge(status: number, headers: http.IncomingHttpHeaders, body: Buffer, expected: Expectation, method: string): Judged {
   if (status >= 500) {
-    const problem = headers['content-type']?.startsWith('application/problem+json') ? (JSON.parse(body.toString('utf8')) as { code?: string }) : undefined;
-    return { verdict: problem ? '5xx' : 'wrong', status, bytes: body.length, code: problem?.code };
+    // A HEAD error answer has the problem's headers and no body to parse.
+    const isProblem = headers['content-type']?.startsWith('application/problem+json') === true;
+    const code = isProblem && body.length > 0 ? (JSON.parse(body.toString('utf8')) as { code?: string }).code : undefined;
+    return { verdict: isProblem ? '5xx' : 'wrong', status, bytes: body.length, code };
   }
   const wantStatus = expected.status ?? 200;
   if (expected.body === undefined) return { verdict: status === wantStatus ? 'ok' : 'wrong', status, bytes: body.length };
