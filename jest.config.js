@@ -20,5 +20,12 @@ const project = (name, testTimeout) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: [project('unit'), project('integration', 30_000), project('security', 60_000), project('netns', 60_000)],
+  projects: [
+    project('unit'),
+    project('integration', 30_000),
+    project('security', 60_000),
+    // The reliability suite: fault injection against the real app and the built service.
+    project('faults', 60_000),
+    project('netns', 60_000),
+  ],
 };

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:download`: the download-to-disk figures, each a ratio against
- * a baseline measured in the same run, written to bench/RESULTS.md.
+ * a baseline measured in the same run, written to bench/RESULTS-downloads.md.
  *
  * - CRC64: this project's Crc64 against the npm package crc64-ecma182.js.
  * - Parallel parts: with the OSS emulator capping every connection at a fixed
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     const huge = await cli('huge.bin', []);
 
     const results = report({ sizeMiB, rssSizeMiB, capMiBps, crc, single, parallel, curlBest, oursBest, huge });
-    writeFileSync(path.join(__dirname, 'RESULTS.md'), results);
+    writeFileSync(path.join(__dirname, 'RESULTS-downloads.md'), results);
     process.stdout.write(results);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -51,6 +51,8 @@ export class OssEmulator {
   /** 'request-start' | 'request-end' (record), 'fault' (record, kind), 'backpressure' (record), 'emulator-error' (error). */
   readonly events = new EventEmitter();
   readonly region: string;
+  /** TCP connections accepted since the last resetCounters(): keep-alive reuse shows here. */
+  connectionsAccepted = 0;
 
   private readonly clock: Clock;
   private readonly store: MemoryObjectStore;
@@ -70,6 +72,7 @@ export class OssEmulator {
     this.state = { store: this.store, policy: this.policy, faults: this.faults, auth, events: this.events };
     this.server = createServer((req, res) => this.accept(req, res));
     this.server.on('connection', (socket) => {
+      this.connectionsAccepted += 1;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -162,6 +165,7 @@ export class OssEmulator {
 
   resetCounters(): void {
     this.requests.length = 0;
+    this.connectionsAccepted = 0;
   }
 
   private accept(req: IncomingMessage, res: ServerResponse): void {

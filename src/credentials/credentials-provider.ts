@@ -161,7 +161,10 @@ export class CredentialProviderWrapper implements CredentialsProvider {
 
   private accept(fetched: StsCredentials): void {
     if (!this.isUsable(fetched, this.options.clock.now())) {
-      // What the library hands back while the metadata service is down.
+      // What the library hands back while the metadata service is down. Its own backoff would
+      // keep serving that stale answer for up to minutes after the service returns: drop its
+      // cache, so the next attempt (one retry interval later) really asks again.
+      this.source.reset();
       this.fail(`the ${this.source.name} credential source returned a credential that is expired or about to expire`);
       return;
     }

@@ -40,6 +40,10 @@ export async function streamBody(
   // pipeline puts seven 'close' listeners on the response, beside the request
   // logger's, the metrics', the lifecycle's and ours: expected, not a leak.
   res.setMaxListeners(res.getMaxListeners() + 8);
+  // The status line goes out now, not with the first body byte: the CRC verifier holds a chunk
+  // back, and a failure before any byte was written would otherwise reach the caller as a bare
+  // reset with no status at all, where HTTP callers expect a broken transfer of an answer.
+  res.flushHeaders();
   const verifier = options.expectedCrc64 === undefined ? undefined : new Crc64Verifier(options.expectedCrc64);
   const done = verifier ? pipeline(body, verifier, res) : pipeline(body, res);
   (verifier ?? body).on('data', (chunk: Buffer) => {

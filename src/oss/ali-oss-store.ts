@@ -213,7 +213,9 @@ function upstreamHeaders(request: ObjectRequest): Record<string, string> {
 
 async function readFailure(response: RawResponse, method: string, idleTimeoutMs: number): Promise<OssFailure> {
   const headers = flatHeaders(response.headers);
-  // HEAD answers have no body; OSS puts the error document, base64, in x-oss-err.
+  // HEAD answers have no body; OSS puts the error document, base64, in x-oss-err. The
+  // empty response is still read to its end, so its keep-alive connection is reused.
+  if (method === 'HEAD') response.res.resume();
   const xml =
     method === 'HEAD'
       ? Buffer.from(headers['x-oss-err'] ?? '', 'base64').toString('utf8')

@@ -119,6 +119,13 @@ describe.each([4, 1] as const)('objects over real HTTP, signature V%i', (signatu
     expect(res.body).toHaveLength(0);
   });
 
+  it('reuses the OSS connection after HEAD errors', async () => {
+    await get(url('docs/hello.txt'), {}, 'HEAD'); // opens the keep-alive connection
+    stack.oss.resetCounters();
+    for (let i = 0; i < 20; i += 1) expect((await get(url('docs/missing.txt'), {}, 'HEAD')).status).toBe(404);
+    expect(stack.oss.connectionsAccepted).toBeLessThanOrEqual(1);
+  });
+
   it.each([
     ['a key with spaces', 'dir/with space.txt', 'dir/with%20space.txt'],
     ['a key with +', 'dir/a+b.txt', 'dir/a+b.txt'],

@@ -17,6 +17,7 @@ export interface ServiceExit {
 }
 
 export interface ServiceProcess {
+  readonly pid: number;
   readonly port: number;
   /** Sends a signal without waiting (SIGHUP: reload the tokens file). */
   signal(signal: NodeJS.Signals): void;
@@ -99,6 +100,7 @@ export function startService(
   });
 
   return listening.then((port) => ({
+    pid: child.pid!,
     port,
     baseUrl: `http://127.0.0.1:${port}`,
     output: () => output,

@@ -38,6 +38,10 @@ export interface StackOptions {
   retrySeconds?: number;
   /** OSS_VERIFY_CRC64; the service's default (on) when omitted. */
   verifyCrc64?: boolean;
+  /** How far OSS lets a request's date be from its own clock; default: no check. */
+  maxSkewMs?: number;
+  /** Where both manual clocks start (default: now); the credentials library still reads the real clock. */
+  clockStart?: number;
   /** Serve /v1/downloads, writing under a fresh temporary DOWNLOAD_ROOT. */
   downloads?: StackDownloadOptions;
 }
@@ -80,13 +84,13 @@ export interface Stack {
 export type Emulators = Pick<Stack, 'clock' | 'sts' | 'metadata' | 'oss'>;
 
 /** Both emulators on loopback, BUCKET created and readable by ROLE. */
-export async function startEmulators(): Promise<Emulators> {
-  const clock = new ManualClock(Date.now());
+export async function startEmulators(options: Pick<StackOptions, 'maxSkewMs' | 'clockStart'> = {}): Promise<Emulators> {
+  const clock = new ManualClock(options.clockStart ?? Date.now());
   const sts = new StsRegistry(clock);
   const metadata = createMetadataEmulator({ sts, clock, roleName: ROLE, hardenedOnly: true });
   await metadata.listen();
   // The emulator clock moves in tests that age credentials; request-time checks stay out of the way.
-  const oss = createOssEmulator({ sts, clock, region: 'cn-hangzhou', maxSkewMs: Number.POSITIVE_INFINITY });
+  const oss = createOssEmulator({ sts, clock, region: 'cn-hangzhou', maxSkewMs: options.maxSkewMs ?? Number.POSITIVE_INFINITY });
   await oss.listen();
   oss.createBucket(BUCKET);
   oss.allow(ROLE, BUCKET);
@@ -94,7 +98,7 @@ export async function startEmulators(): Promise<Emulators> {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const { clock, sts, metadata, oss } = await startEmulators();
+  const { clock, sts, metadata, oss } = await startEmulators(options);
 
   const config = loadConfig({
     OSS_REGION: 'cn-hangzhou',

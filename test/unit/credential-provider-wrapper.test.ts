@@ -154,6 +154,7 @@ describe('CredentialProviderWrapper', () => {
     const { source, provider } = setup({ lifetimeMs: -MINUTE });
     await expect(provider.getCredentials()).rejects.toMatchObject({ code: 'CredentialsUnavailable' });
     expect(source.fetches).toBe(1);
+    expect(source.resets).toBe(1); // the library's stale cache is dropped, so the next attempt asks again
     expect(provider.status().reason).toMatch(/expired/);
   });
 

@@ -1,0 +1,75 @@
+import type { BenchEmulators } from '../lib/emulators';
+import { BUCKET } from '../lib/emulators';
+import { autocannon, type AutocannonResult } from '../lib/load';
+import { cpuSeconds, startBaseline, startService, type Child } from '../lib/processes';
+import { summarize, type Summary } from '../lib/stats';
+import { objectUrl } from './large-streams';
+
+/** 3. 4 KiB objects at 32 and 128 connections: requests per second and p50/p99 latency vs the baseline proxy. */
+
+export const SMALL_KEY = 'small/4k.bin';
+
+export interface SmallFigures {
+  requestsPerSecond: Summary;
+  p50Ms: Summary;
+  p99Ms: Summary;
+  /** Service CPU per 10,000 requests (the robust figure on a shared 2-core machine). */
+  cpuSecondsPer10k?: Summary;
+  failures: number;
+}
+
+export async function smallObjects(emu: BenchEmulators, runs: number, seconds: number, connectionCounts: number[]): Promise<Record<string, Record<string, SmallFigures>>> {
+  emu.oss.putGeneratedObject(BUCKET, SMALL_KEY, 4096, 9);
+  const baseline = await startBaseline(emu.oss.endpoint);
+  const service = await startService(emu.serviceEnv());
+  try {
+    const targets: SmallTarget[] = [
+      { name: 'direct (emulator)', url: `${emu.oss.endpoint}/${SMALL_KEY}`, headers: { Host: emu.host }, rounds: 1 },
+      { name: 'baseline proxy', url: objectUrl(baseline, SMALL_KEY), pid: baseline.pid, rounds: runs },
+      { name: 'service', url: objectUrl(service, SMALL_KEY), pid: service.pid, rounds: runs },
+    ];
+    await autocannon(targets[2].url, 8, 1); // warm the service (JIT, credential cache, sockets)
+    const out: Record<string, Record<string, SmallFigures>> = {};
+    for (const connections of connectionCounts) {
+      out[`${connections} connections`] = await compareSmall(targets, connections, seconds);
+    }
+    return out;
+  } finally {
+    await Promise.all([baseline.stop(), service.stop()]);
+  }
+}
+
+export interface SmallTarget {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  pid?: number;
+  rounds: number;
+}
+
+/** Interleaved rounds of autocannon against each target. */
+export async function compareSmall(targets: SmallTarget[], connections: number, seconds: number): Promise<Record<string, SmallFigures>> {
+  const results: Record<string, { r: AutocannonResult; cpu?: number }[]> = {};
+  const rounds = Math.max(...targets.map((t) => t.rounds));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const t of targets.filter((x) => x.rounds > round)) {
+      const before = t.pid ? cpuSeconds(t.pid) : 0;
+      const r = await autocannon(t.url, connections, seconds, t.headers);
+      (results[t.name] ??= []).push({ r, cpu: t.pid ? ((cpuSeconds(t.pid) - before) / r.total) * 10_000 : undefined });
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(results).map(([name, rs]) => [
+      name,
+      {
+        requestsPerSecond: summarize(rs.map((x) => x.r.requestsPerSecond)),
+        p50Ms: summarize(rs.map((x) => x.r.p50)),
+        p99Ms: summarize(rs.map((x) => x.r.p99)),
+        cpuSecondsPer10k: rs[0].cpu === undefined ? undefined : summarize(rs.map((x) => x.cpu!)),
+        failures: rs.reduce((sum, x) => sum + x.r.non2xx + x.r.errors, 0),
+      },
+    ]),
+  );
+}
+
+export type { Child };
