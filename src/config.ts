@@ -34,7 +34,10 @@ export interface CredentialsConfig {
 
 /** Who may call the service (AUTH_*, METRICS_AUTH). */
 export interface AuthConfig {
-  /** `unset`: neither AUTH_TOKENS_FILE nor AUTH_MODE=none; server.ts refuses to start. */
+  /**
+   * `unset`: neither AUTH_TOKENS_FILE nor AUTH_MODE. The service runs open, as `none`, with a louder
+   * warning: DESIGN.md's configuration contract starts the service without any AUTH_* variable.
+   */
   mode: 'tokens' | 'none' | 'unset';
   tokensFile?: string;
   /** /metrics needs a token with the `metrics` scope (only when mode is `tokens`). */
@@ -182,13 +185,8 @@ type Env = z.infer<typeof envSchema>;
 
 /** Every variable this module reads (deployment manifests are checked against it). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
-export interface LoadOptions {
-  /** server.ts: AUTH_TOKENS_FILE or an explicit AUTH_MODE=none is required. */
-  requireAuthDecision?: boolean;
-}
-
 /** Parse the environment; throws ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Readonly<Config> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   // Cross-variable checks read the raw values too, so one message lists everything at once.
@@ -199,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   if (cidrs && !cidrs.ok) problems.push(`ALLOW_CIDRS: ${cidrs.error}`);
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   if (!trustProxy.ok) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
-  problems.push(...authProblems(env, options));
+  problems.push(...authProblems(env));
   if (!parsed.success || !allow?.ok || !trustProxy.ok || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
@@ -256,15 +254,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   });
 }
 
-/** Running without caller authentication must be a decision, written down as AUTH_MODE=none. */
-function authProblems(env: NodeJS.ProcessEnv, options: LoadOptions): string[] {
+function authProblems(env: NodeJS.ProcessEnv): string[] {
   const mode = env.AUTH_MODE?.trim();
   const file = env.AUTH_TOKENS_FILE?.trim();
   if (mode === 'none' && file) return ['AUTH_MODE: none contradicts AUTH_TOKENS_FILE; set one of them'];
   if (mode === 'tokens' && !file) return ['AUTH_TOKENS_FILE: is required when AUTH_MODE=tokens'];
-  if (options.requireAuthDecision && !file && mode !== 'none') {
-    return ['AUTH_TOKENS_FILE: is required (or set AUTH_MODE=none to run without caller authentication)'];
-  }
   return [];
 }
 

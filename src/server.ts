@@ -21,7 +21,7 @@ import { AliOssStore } from './oss/ali-oss-store';
 export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycle }> {
   let config: Readonly<Config>;
   try {
-    config = loadConfig(process.env, { requireAuthDecision: true });
+    config = loadConfig(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`oss-download-service: ${err.message}\n`);

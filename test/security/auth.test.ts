@@ -80,8 +80,18 @@ describe('starting the service', () => {
     ALIBABA_CLOUD_CREDENTIALS_URI: 'http://127.0.0.1:9/v1/credentials',
   };
 
-  it('refuses to start without AUTH_TOKENS_FILE or AUTH_MODE=none (exit 2)', async () => {
-    await expect(startService(base)).rejects.toThrow(/exited \(2\)[\s\S]*AUTH_TOKENS_FILE: is required \(or set AUTH_MODE=none/);
+  // DESIGN.md's configuration contract starts the service with no AUTH_* variable at all, so it
+  // starts, open, with a warning that names the way to lock it.
+  it('runs open without AUTH_TOKENS_FILE or AUTH_MODE, and warns how to lock it', async () => {
+    const service = await startService(base);
+    try {
+      const warning = service.logLines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('no AUTH_TOKENS_FILE'));
+      expect(warning).toMatchObject({ level: 40 });
+      expect(warning?.msg).toMatch(/set AUTH_TOKENS_FILE/);
+      expect((await rawRequest(service.port, { target: '/metrics' })).status).toBe(200);
+    } finally {
+      await service.stop();
+    }
   });
 
   it('refuses to start with a tokens file that does not parse, naming the line and not its content', async () => {

@@ -86,7 +86,7 @@ describe('deploy/kubernetes', () => {
       expect(container.envFrom).toEqual([{ configMapRef: { name: one('ConfigMap').metadata.name } }]);
       const env = { ...configData(), ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])) };
       expect(Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
-      expect(() => loadConfig(env, { requireAuthDecision: true })).not.toThrow(); // as server.ts reads it
+      expect(() => loadConfig(env)).not.toThrow(); // as server.ts reads it
     }
   });
 

@@ -61,9 +61,9 @@ describe('relativePath', () => {
 
 describe('security configuration', () => {
   const minimal = { OSS_REGION: 'cn-beijing', OSS_ALLOW: 'my-bucket' };
-  const problems = (env: NodeJS.ProcessEnv, options = {}) => {
+  const problems = (env: NodeJS.ProcessEnv) => {
     try {
-      loadConfig(env, options);
+      loadConfig(env);
       return [];
     } catch (err) {
       return (err as ConfigError).problems;
@@ -79,12 +79,10 @@ describe('security configuration', () => {
     });
   });
 
-  it('needs a decision about authentication only where server.ts asks for one', () => {
+  it('runs open without any AUTH_* variable (DESIGN.md starts the service without them), and says so as unset', () => {
     expect(loadConfig(minimal).auth.mode).toBe('unset');
-    expect(problems(minimal, { requireAuthDecision: true })).toEqual([
-      'AUTH_TOKENS_FILE: is required (or set AUTH_MODE=none to run without caller authentication)',
-    ]);
-    expect(loadConfig({ ...minimal, AUTH_MODE: 'none' }, { requireAuthDecision: true }).auth.mode).toBe('none');
+    expect(loadConfig({ ...minimal, AUTH_MODE: 'none' }).auth.mode).toBe('none');
+    expect(problems({ ...minimal, AUTH_MODE: 'tokens' })).toEqual(['AUTH_TOKENS_FILE: is required when AUTH_MODE=tokens']);
   });
 
   it('names every bad security variable in one error', () => {
