@@ -2,9 +2,9 @@ import { Router } from 'express';
 import type { CredentialsProvider } from '../src/credentials/credentials-provider';
 import { AppError } from '../src/errors';
 
-/** The process's view of its own lifecycle, set by server.ts on SIGTERM. */
-export interface Lifecycle {
-  draining: boolean;
+/** What readiness needs of the shutdown state: src/lifecycle.ts's Lifecycle, or a test's plain object. */
+export interface DrainingState {
+  readonly draining: boolean;
 }
 
 /**
@@ -14,7 +14,7 @@ export interface Lifecycle {
  * provider for one (which fails fast between attempts), so a service whose
  * metadata service came back turns ready again without any traffic.
  */
-export function healthRoutes(deps: { credentials: CredentialsProvider; lifecycle: Lifecycle }): Router {
+export function healthRoutes(deps: { credentials: CredentialsProvider; lifecycle: DrainingState }): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {

@@ -214,8 +214,12 @@ const PHASE_RUNNERS: Record<Phase, (world: World) => Promise<ServiceScenarioResu
   'no-credential': runNoCredential,
 };
 
-/** The environment an operator would set: nothing else reaches the service. */
-function serviceEnv(world: World, options: { roleNamed: boolean; extra?: Record<string, string> }): Record<string, string> {
+/**
+ * Issue 2's "Done when", to the letter: OSS_REGION, OSS_ENDPOINT, OSS_ALLOW and
+ * ALIBABA_CLOUD_ECS_METADATA (plus where to listen), nothing else: no tokens file, so the
+ * service runs open and callers send no token.
+ */
+function contractEnv(world: World, options: { roleNamed: boolean }): Record<string, string> {
   return {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -223,6 +227,13 @@ function serviceEnv(world: World, options: { roleNamed: boolean; extra?: Record<
     OSS_ENDPOINT: world.oss.endpoint,
     OSS_ALLOW: BUCKET,
     ...(options.roleNamed ? { ALIBABA_CLOUD_ECS_METADATA: ROLE } : {}),
+  };
+}
+
+/** The environment an operator would set in production (tokens on): nothing else reaches the service. */
+function serviceEnv(world: World, options: { roleNamed: boolean; extra?: Record<string, string> }): Record<string, string> {
+  return {
+    ...contractEnv(world, options),
     LOG_LEVEL: 'info',
     // Every phase ends with SIGTERM and nothing in flight: no grace period to wait out.
     SHUTDOWN_GRACE_SECONDS: '0',
@@ -231,24 +242,8 @@ function serviceEnv(world: World, options: { roleNamed: boolean; extra?: Record<
   };
 }
 
-/**
- * Issue 2's "Done when", to the letter: OSS_REGION, OSS_ENDPOINT, OSS_ALLOW and
- * ALIBABA_CLOUD_ECS_METADATA (plus where to listen), nothing else: no tokens file, so the
- * service runs open and callers send no token.
- */
-function contractEnv(world: World): Record<string, string> {
-  return {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    OSS_REGION: 'cn-hangzhou',
-    OSS_ENDPOINT: world.oss.endpoint,
-    OSS_ALLOW: BUCKET,
-    ALIBABA_CLOUD_ECS_METADATA: ROLE,
-  };
-}
-
 async function runServes(world: World): Promise<ServesResult> {
-  const service = await startService(contractEnv(world));
+  const service = await startService(contractEnv(world, { roleNamed: true }));
   const whole = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`);
   const range = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { headers: { Range: 'bytes=2-5' } });
   const head = await httpRequest(`${service.baseUrl}${OBJECT_PATH}`, { method: 'HEAD' });
