@@ -57,7 +57,7 @@ export const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   const appError = isAppError(err) ? err : fromExpressError(err);
   if (appError.ossRequestId) res.locals.ossRequestId = appError.ossRequestId; // for the request log line
-  // pino-http logs res.err with the request line: the real cause, for the operator only.
+  // The request log line (src/observability/request-log.ts) carries res.err: the real cause, for the operator only.
   if (appError.status >= 500) res.err = err instanceof Error ? err : new Error(String(err));
   sendProblem(req, res, appError);
 };

@@ -30,21 +30,26 @@ export async function streamBody(
   let bytes = 0;
   let clientWentFirst = false;
   let upstreamFailedFirst = false;
+  const verifier = options.expectedCrc64 === undefined ? undefined : new Crc64Verifier(options.expectedCrc64);
+  // The headers go out with the first body bytes (one write for a small object). If the
+  // body fails before any (the CRC verifier holds a chunk back), they go out now, just
+  // before pipeline destroys the response: the caller gets a status line and a broken
+  // transfer, not a bare reset. These listeners are added before pipeline's, so run first.
+  const sendStatusLine = () => {
+    if (!res.headersSent && !res.destroyed) res.flushHeaders();
+  };
   res.once('close', () => {
     if (!res.writableFinished && !upstreamFailedFirst) clientWentFirst = true;
   });
   body.once('error', () => {
     if (!clientWentFirst) upstreamFailedFirst = true;
+    sendStatusLine();
   });
+  verifier?.once('error', sendStatusLine);
 
   // pipeline puts seven 'close' listeners on the response, beside the request
   // logger's, the metrics', the lifecycle's and ours: expected, not a leak.
   res.setMaxListeners(res.getMaxListeners() + 8);
-  // The status line goes out now, not with the first body byte: the CRC verifier holds a chunk
-  // back, and a failure before any byte was written would otherwise reach the caller as a bare
-  // reset with no status at all, where HTTP callers expect a broken transfer of an answer.
-  res.flushHeaders();
-  const verifier = options.expectedCrc64 === undefined ? undefined : new Crc64Verifier(options.expectedCrc64);
   const done = verifier ? pipeline(body, verifier, res) : pipeline(body, res);
   (verifier ?? body).on('data', (chunk: Buffer) => {
     bytes += chunk.length;

@@ -1,63 +1,100 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
-import { pinoHttp } from 'pino-http';
+import type { NextFunction, Request, Response } from 'express';
 import { callerName } from '../auth/caller-access';
 import { redactTokens } from '../auth/tokens';
 import type { Logger } from '../logger';
 import { bytesSent, requestOutcome, timeToFirstByteMs, type ObjectFacts } from './request-facts';
 
 /**
- * One JSON line per request (pino-http): request id, caller, bucket and key,
- * status, bytes sent, time to first byte (`ttfbMs`), total time
- * (`responseTime`, pino-http's, in ms), the OSS request id, and how it ended
- * (`outcome`). No request header is logged, and tokens in the URL are
- * redacted: they can carry caller tokens.
+ * One JSON line per request: request id, caller, bucket and key, status,
+ * bytes sent, time to first byte (`ttfbMs`), total time (`responseTime`, ms),
+ * the OSS request id, and how it ended (`outcome`). No request header is
+ * logged, and tokens in the URL are redacted: they can carry caller tokens.
+ *
+ * The line has the shape pino-http gave it (`req`, `res`, `err`,
+ * `responseTime`, "request completed"), but it is written with one call on
+ * the service's logger when the response closes. pino-http built three child
+ * loggers per request, each serialising and redacting its bindings: a third
+ * of the service's CPU per small-object request (bench/RESULTS.md, section 6).
+ * `req.log` is still there for routes that log about a request; its child
+ * logger is built the first time a route asks for it.
  */
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request id: the caller's X-Request-Id when safe to echo, otherwise a new UUID. */
+    id: string;
+    /** A logger bound to this request (`req` field). */
+    log: Logger;
+  }
+  interface ServerResponse {
+    /** The cause of a 5xx, set by the error handler: logged with the request line, never sent to the caller. */
+    err?: Error;
+  }
+}
 
 /** An incoming X-Request-Id is kept only if it is safe to log and echo. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestLogger(logger: Logger) {
-  return pinoHttp({
-    logger,
-    genReqId(req, res) {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    serializers: {
-      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactTokens(req.url),
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel(_req, res, err) {
-      if (err || res.statusCode >= 500) return 'error';
-      const outcome = requestOutcome(res as Response);
-      if (outcome === 'crc_mismatch') return 'error';
-      if (res.statusCode >= 400 || outcome === 'upstream_failed') return 'warn';
-      return 'info';
-    },
-    customProps(req, res) {
-      const response = res as Response;
-      // pino-http asks once when the request arrives, before requestTiming (mounted after
-      // it) ran, and once at the end: the first answer must be empty.
-      if (!response.locals?.timing) return {};
-      const object = response.locals.object as ObjectFacts | undefined;
-      return {
-        caller: callerName(req as Request),
-        bucket: object?.bucket,
-        key: object?.key,
-        prefix: object?.prefix,
-        ossRequestId: response.locals.ossRequestId as string | undefined,
-        outcome: requestOutcome(response),
-        bytesSent: bytesSent(response),
-        ttfbMs: timeToFirstByteMs(response),
-      };
-    },
-  });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const startedAt = Date.now();
+    const incoming = req.headers['x-request-id'];
+    req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', req.id);
+    let requestLog: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      get: () => (requestLog ??= logger.child({ req: requestFields(req) })),
+    });
+
+    let logged = false;
+    const logOnce = (err?: Error) => {
+      if (logged) return;
+      logged = true;
+      res.off('close', logOnce);
+      res.off('finish', logOnce);
+      res.off('error', logOnce);
+      writeRequestLine(logger, req, res, Date.now() - startedAt, err);
+    };
+    res.on('close', logOnce);
+    res.on('finish', logOnce);
+    res.on('error', logOnce);
+    next();
+  };
+}
+
+function writeRequestLine(logger: Logger, req: Request, res: Response, responseTime: number, err: Error | undefined): void {
+  const outcome = requestOutcome(res);
+  const object = res.locals.object as ObjectFacts | undefined;
+  const line = {
+    req: requestFields(req),
+    caller: callerName(req),
+    bucket: object?.bucket,
+    key: object?.key,
+    prefix: object?.prefix,
+    ossRequestId: res.locals.ossRequestId as string | undefined,
+    outcome,
+    bytesSent: bytesSent(res),
+    ttfbMs: timeToFirstByteMs(res),
+    res: { statusCode: res.statusCode },
+    responseTime,
+  };
+  const failure = err ?? res.err;
+  if (failure || res.statusCode >= 500) {
+    logger.error({ ...line, err: failure ?? new Error(`failed with status code ${res.statusCode}`) }, 'request errored');
+    return;
+  }
+  const level = outcome === 'crc_mismatch' ? 'error' : res.statusCode >= 400 || outcome === 'upstream_failed' ? 'warn' : 'info';
+  logger[level](line, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
+}
+
+/**
+ * `remoteAddress` is the peer of the connection; `clientAddress`, only when it
+ * differs, is the caller that TRUST_PROXY's hops named in X-Forwarded-For.
+ */
+function requestFields(req: Request) {
+  const remoteAddress = req.socket.remoteAddress;
+  const clientAddress = req.ip !== remoteAddress ? req.ip : undefined;
+  return { id: req.id, method: req.method, url: redactTokens(req.originalUrl), remoteAddress, clientAddress };
 }

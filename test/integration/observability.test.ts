@@ -22,6 +22,7 @@ describe('request logs, metrics and CRC64 checks on the real stack', () => {
     stack = await startStack({ idleTimeoutMs: 300 });
     stack.oss.putGeneratedObject(BUCKET, 'small.bin', 2 * MiB, 3);
     stack.oss.putGeneratedObject(BUCKET, 'big.bin', 256 * MiB, 5);
+    stack.oss.putGeneratedObject(BUCKET, 'tiny.bin', 4096, 6);
   });
   afterAll(() => stack.close());
 
@@ -92,6 +93,15 @@ describe('request logs, metrics and CRC64 checks on the real stack', () => {
       expect(stack.logs.some((l) => l.includes('CRC64 mismatch') && l.includes('trace-crc-1'))).toBe(true);
       expect((after.value('object_crc64_mismatches_total') ?? 0) - (before.value('object_crc64_mismatches_total') ?? 0)).toBe(1);
       expect(after.value('object_streams_total', { outcome: 'crc_mismatch' })).toBeGreaterThanOrEqual(1);
+    });
+
+    it('sends the status line before breaking off an object that fits in one chunk', async () => {
+      // The whole body is the chunk the verifier holds back: no byte went out before the mismatch.
+      stack.oss.injectFault({ kind: 'corrupt-byte', atByte: 10, match: { key: 'tiny.bin' } });
+      const res = await get(`${stack.baseUrl}/v1/objects/${BUCKET}/tiny.bin`);
+      expect(res).toMatchObject({ status: 200, complete: false });
+      expect(res.headers['content-length']).toBe('4096');
+      expect(res.body.length).toBe(0);
     });
 
     it('passes an intact object whole', async () => {

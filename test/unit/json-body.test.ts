@@ -21,7 +21,7 @@ const downloadBody = z.strictObject({
 function probe() {
   const app = express();
   app.use((req, _res, next) => {
-    (req as unknown as { id: string }).id = 'test'; // pino-http's request id, which problem+json carries
+    (req as unknown as { id: string }).id = 'test'; // the request id (request-log.ts), which problem+json carries
     next();
   });
   app.post('/probe', ...jsonBody(16_384), (req, res) => {

@@ -19,7 +19,7 @@ class OneCaller implements Authenticator {
   }
 }
 
-function setup(options: { auth?: boolean } = {}) {
+function setup(options: { auth?: boolean; trustProxy?: string[] } = {}) {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -35,9 +35,10 @@ function setup(options: { auth?: boolean } = {}) {
     logger: createLogger('info', sink),
     metrics: new Metrics(),
     auth: options.auth ? new OneCaller() : undefined,
+    security: options.trustProxy ? { trustProxy: options.trustProxy } : undefined,
   });
     const requestLine = () => lines.find((l) => 'responseTime' in l) as Record<string, unknown>;
-  return { outer: app, store, requestLine };
+  return { outer: app, store, requestLine, requestLines: () => lines.filter((l) => 'responseTime' in l) };
 }
 
 describe('the request log line', () => {
@@ -77,5 +78,27 @@ describe('the request log line', () => {
     store.put('bkt', 'a.txt', 'x');
     await request(outer).get('/v1/objects/bkt/a.txt').set('Authorization', `Bearer ${TOKEN}`);
     expect(JSON.stringify(requestLine())).not.toContain(TOKEN);
+  });
+
+  it('logs the peer, and the client a trusted proxy named only when TRUST_PROXY is set', async () => {
+    const direct = setup();
+    await request(direct.outer).get('/v1/objects/bkt/x.txt').set('X-Forwarded-For', '10.1.2.3');
+    expect(direct.requestLine().req).toMatchObject({ remoteAddress: expect.stringMatching(/127\.0\.0\.1/) });
+    expect(direct.requestLine().req).not.toHaveProperty('clientAddress');
+
+    const proxied = setup({ trustProxy: ['loopback'] });
+    await request(proxied.outer).get('/v1/objects/bkt/x.txt').set('X-Forwarded-For', '10.1.2.3');
+    expect(proxied.requestLine().req).toMatchObject({ remoteAddress: expect.stringMatching(/127\.0\.0\.1/), clientAddress: '10.1.2.3' });
+  });
+
+  it('writes exactly one line per request, however the response ends', async () => {
+    const { outer, store, requestLines } = setup();
+    store.put('bkt', 'a.txt', 'x');
+    await request(outer).get('/v1/objects/bkt/a.txt');
+    await request(outer).get('/v1/objects/bkt/missing.txt');
+    expect(requestLines().map((l) => [l.msg, (l.res as { statusCode: number }).statusCode])).toEqual([
+      ['request completed', 200],
+      ['request completed', 404],
+    ]);
   });
 });
