@@ -10,7 +10,7 @@ import { publish } from './publish';
 import { fetchPart, type ObjectVersion } from './fetch-part';
 import type { FreeSpace } from './free-space';
 import { partLength, planParts, type Part } from './part-plan';
-import { backoffMs, isRetryable, type RetryPolicy } from './retry';
+import { retrying, type RetryPolicy } from './retry';
 import { openTemp, type TargetFiles } from './target-path';
 
 /**
@@ -95,7 +95,8 @@ async function run(
   signal: AbortSignal,
   listener: DownloadListener,
 ): Promise<DownloadResult> {
-  const { object, crc64 } = await headObject(store, spec);
+  // A 5xx or a dropped connection on the HEAD is retried like one on a part.
+  const { object, crc64 } = await retrying(options.retry, signal, () => headObject(store, spec));
   if (!spec.overwrite) await refuseExisting(spec.files.target);
   const checkpoint = await resumableCheckpoint(spec, object, options);
   await checkFreeSpace(options.freeSpace, spec.files.target, object.size - (checkpoint ? await allocatedBytes(spec.files.temp) : 0));
@@ -239,20 +240,23 @@ async function fetchWithRetries(
   signal: AbortSignal,
   listener: DownloadListener,
 ): Promise<bigint> {
-  for (let attempt = 1; ; attempt++) {
-    let written = 0;
-    try {
-      return await fetchPart(store, object, part, file, signal, (n) => {
-        written += n;
-        listener.onBytes?.(n);
-      });
-    } catch (err) {
-      listener.onBytes?.(-written);
-      if (signal.aborted || attempt >= retry.attempts || !isRetryable(err)) throw err;
-      listener.onPartRetry?.();
-      await retry.sleep(backoffMs(retry, attempt), signal);
-    }
-  }
+  return retrying(
+    retry,
+    signal,
+    async () => {
+      let written = 0;
+      try {
+        return await fetchPart(store, object, part, file, signal, (n) => {
+          written += n;
+          listener.onBytes?.(n);
+        });
+      } catch (err) {
+        listener.onBytes?.(-written); // the part starts again from its first byte
+        throw err;
+      }
+    },
+    () => listener.onPartRetry?.(),
+  );
 }
 
 function combinedCrc(plan: Part[], record: Checkpoint): string {

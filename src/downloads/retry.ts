@@ -35,6 +35,23 @@ export function backoffMs(policy: RetryPolicy, failedAttempts: number): number {
 }
 
 /**
+ * Runs `attempt` until it succeeds, the policy's attempts are spent, the
+ * failure is not worth another attempt, or `signal` aborts; backs off between
+ * attempts and tells `onRetry` before each new one.
+ */
+export async function retrying<T>(policy: RetryPolicy, signal: AbortSignal, attempt: () => Promise<T>, onRetry?: () => void): Promise<T> {
+  for (let attempts = 1; ; attempts++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (signal.aborted || attempts >= policy.attempts || !isRetryable(err)) throw err;
+      onRetry?.();
+      await policy.sleep(backoffMs(policy, attempts), signal);
+    }
+  }
+}
+
+/**
  * Worth another attempt: the connection broke, OSS answered 5xx or timed out,
  * or the body came up short. Not: the object changed, is gone, or is refused.
  */

@@ -7,8 +7,11 @@ import type { IncomingMessage } from 'node:http';
  *
  * It watches the socket's byte counter instead of listening for 'data' (a
  * listener would switch the stream to flowing mode before it is piped), and a
- * body that is paused or holds unread bytes is waiting for a slow caller, not
- * for OSS: backpressure is not a stall.
+ * body that holds unread bytes is waiting for a slow caller, not for OSS:
+ * backpressure is not a stall. A paused body with nothing buffered is waiting
+ * for OSS: that is how an async iterator (`for await`, the download parts)
+ * reads, and counting it as backpressure let a part stalled mid-body hang its
+ * download forever.
  */
 export function watchIdleBody(body: IncomingMessage, idleMs: number, onStall: () => void): void {
   if (idleMs <= 0) return;
@@ -19,7 +22,7 @@ export function watchIdleBody(body: IncomingMessage, idleMs: number, onStall: ()
 
   function check(): void {
     const bytes = body.socket?.bytesRead ?? lastBytes;
-    const waitingForCaller = body.readableFlowing === false || body.readableLength > 0;
+    const waitingForCaller = body.readableLength > 0;
     if (bytes !== lastBytes || waitingForCaller) {
       lastBytes = bytes;
       quietSince = Date.now();

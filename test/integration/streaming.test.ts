@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { awaitRequestEnd, BUCKET, get, getAndAbortAfter, startStack, type Stack } from '../support/stack';
 
 const MiB = 1024 * 1024;
@@ -43,6 +44,33 @@ describe('streaming: abort in both directions', () => {
     expect(res.complete).toBe(false);
     expect(res.body.length).toBeLessThan(2 * MiB);
     expect((await ended).completed).toBe(false);
+  });
+
+  it('leaves a caller that stops reading for longer than the idle timeout alone: backpressure is not a stall', async () => {
+    const expected = stack.oss.expectedBytes(BUCKET, 'big.bin', 0, 16 * MiB - 1);
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      let paused = false;
+      const req = http.get(`${stack.baseUrl}/v1/objects/${BUCKET}/big.bin`, (res) => {
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          length += chunk.length;
+          if (!paused && length >= MiB) {
+            paused = true; // the service's buffers fill up and its OSS body stops: 4x the idle timeout
+            res.pause();
+            setTimeout(() => res.resume(), 1200);
+          }
+          if (length >= expected.length) {
+            req.destroy();
+            resolve(Buffer.concat(chunks).subarray(0, expected.length));
+          }
+        });
+        res.on('close', () => reject(new Error(`the transfer ended after ${length} bytes`)));
+      });
+      req.on('error', reject);
+    });
+    expect(received.equals(expected)).toBe(true);
   });
 
   it('counts how streams ended in the metrics', async () => {
