@@ -1,4 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { Crc64 } from '../crc64';
 import { AppError, isAppError } from '../errors';
 import type { ObjectStore } from '../oss/object-store';
@@ -16,7 +18,8 @@ export interface ObjectVersion {
 /**
  * Fetches one part with a ranged, If-Match GET and writes it at its offset in
  * the temporary file. Returns the part's CRC64, computed from the bytes as
- * they are written (the same Crc64 that checks whole streams).
+ * they are written (the same Crc64 that checks whole streams). `onBytes`
+ * hears of bytes once they are written, a batch at a time.
  */
 export async function fetchPart(
   store: ObjectStore,
@@ -42,17 +45,11 @@ export async function fetchPart(
   signal.addEventListener('abort', abort, { once: true });
   try {
     checkSpan(response.status, response.headers, part, object);
-    const crc = new Crc64();
-    const writer = new BatchedWriter(file, part.start);
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      crc.update(chunk);
-      await writer.add(chunk);
-      onBytes(chunk.length);
-    }
-    await writer.flush();
+    const writer = new PartWriter(file, part.start, onBytes);
+    await readInto(body, writer);
     const received = writer.position - part.start;
     if (received !== partLength(part)) throw shortBody(partLength(part), received);
-    return crc.digest();
+    return writer.crc.digest();
   } finally {
     signal.removeEventListener('abort', abort);
     body.destroy();
@@ -78,10 +75,38 @@ export function objectChanged(object: ObjectVersion, cause?: unknown): AppError 
   );
 }
 
+/**
+ * Feeds the body to the writer from 'data' events and pauses it only while a
+ * full batch is written: per socket chunk that is a CRC update and an array
+ * push, where `for await` also costs a promise and an iterator result.
+ * Settles after any write in flight has, so no write of a failed attempt can
+ * land after its retry started.
+ */
+async function readInto(body: Readable, writer: PartWriter): Promise<void> {
+  const ended = finished(body);
+  let writing: Promise<void> = Promise.resolve();
+  body.on('data', (chunk: Buffer) => {
+    if (!writer.add(chunk)) return;
+    body.pause();
+    writing = writer.flush().then(
+      () => void body.resume(),
+      (err: unknown) => void body.destroy(err as Error),
+    );
+  });
+  try {
+    await ended;
+  } finally {
+    await writing;
+  }
+  await writer.flush();
+}
+
 /** Socket chunks are small (16 to 64 KiB); one writev per MiB keeps system calls and thread-pool trips few. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
-class BatchedWriter {
+/** The CRC64 of a part's bytes, and their writes at the part's offset in batches. */
+class PartWriter {
+  readonly crc = new Crc64();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** The file offset just past the last byte added. */
@@ -91,33 +116,37 @@ class BatchedWriter {
   constructor(
     private readonly file: FileHandle,
     start: number,
+    private readonly onWritten: (n: number) => void,
   ) {
     this.position = start;
     this.flushedTo = start;
   }
 
-  async add(chunk: Buffer): Promise<void> {
+  /** True when a batch is full and should be flushed before more is added. */
+  add(chunk: Buffer): boolean {
+    this.crc.update(chunk);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.position += chunk.length;
-    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+    return this.pendingBytes >= WRITE_BATCH_BYTES;
   }
 
   async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
     const buffers = this.pending;
     const at = this.flushedTo;
+    const total = this.pendingBytes;
     this.pending = [];
-    this.flushedTo += this.pendingBytes;
+    this.flushedTo += total;
     this.pendingBytes = 0;
     let written = 0;
-    const total = this.flushedTo - at;
     // writev may write less than asked (rarely, on a full disk or a signal): go on from where it stopped.
     while (written < total) {
       const { bytesWritten } = await this.file.writev(remaining(buffers, written), at + written);
       if (bytesWritten === 0) throw new Error('the disk accepted no bytes');
       written += bytesWritten;
     }
+    this.onWritten(total);
   }
 }
 

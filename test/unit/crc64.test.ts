@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { crc64 as npmCrc64 } from 'crc64-ecma182.js';
 import { Crc64, crc64, crc64Combine } from '../../src/crc64';
 
 describe('crc64 (CRC-64/XZ, as OSS sends in x-oss-hash-crc64ecma)', () => {
@@ -36,6 +37,32 @@ describe('crc64 (CRC-64/XZ, as OSS sends in x-oss-hash-crc64ecma)', () => {
       const slice = data.subarray(0, length);
       expect(crc64(slice)).toBe(bytewiseReference(slice));
     }
+  });
+
+  it('gives the same value for a view at any byte offset of a larger buffer', () => {
+    // Socket chunks are views into Node's buffer pool and start at any offset, not only at multiples of 4 or 8.
+    const backing = randomBytes(200);
+    for (let offset = 0; offset < 8; offset++) {
+      for (const length of [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 191]) {
+        const view = new Uint8Array(backing.buffer, backing.byteOffset + offset, length);
+        expect([offset, length, crc64(view)]).toEqual([offset, length, bytewiseReference(view)]);
+      }
+    }
+  });
+
+  it('agrees with the bit-at-a-time definition on bytes whose table entries have the top bit set', () => {
+    // All 0xff and alternating patterns drive every table index, including those holding values of 2^31 and above.
+    for (const fill of [0xff, 0x80, 0x7f, 0xaa]) {
+      const data = Buffer.alloc(257, fill);
+      expect(crc64(data)).toBe(bytewiseReference(data));
+    }
+  });
+
+  it('agrees with the npm package crc64-ecma182.js on 1 MiB fed in chunks at odd offsets', () => {
+    const data = randomBytes(1024 * 1024 + 5);
+    const crc = new Crc64();
+    for (let offset = 0; offset < data.length; offset += 16_383) crc.update(data.subarray(offset, offset + 16_383));
+    expect(crc.toString()).toBe(npmCrc64(data));
   });
 });
 
