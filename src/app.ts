@@ -16,7 +16,7 @@ import { Lifecycle } from './lifecycle';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { requestTiming } from './observability/request-facts';
-import { requestLogger } from './observability/request-log';
+import { useRequestLog } from './observability/request-log';
 import { requestMetrics } from './observability/request-metrics';
 import type { ObjectStore } from './oss/object-store';
 
@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
 
   const lifecycle = deps.lifecycle ?? new Lifecycle();
 
-  app.use(requestLogger(deps.logger));
+  useRequestLog(app, deps.logger);
   app.use(requestTiming); // after the logger: see request-log.ts
   app.use(helmet());
   app.use(requestMetrics(deps.metrics));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { callerName } from '../auth/caller-access';
 import { redactTokens } from '../auth/tokens';
 import type { Logger } from '../logger';
@@ -16,8 +16,9 @@ import { bytesSent, requestOutcome, timeToFirstByteMs, type ObjectFacts } from '
  * the service's logger when the response closes. pino-http built three child
  * loggers per request, each serialising and redacting its bindings: a third
  * of the service's CPU per small-object request (bench/RESULTS.md, section 6).
- * `req.log` is still there for routes that log about a request; its child
- * logger is built the first time a route asks for it.
+ * `req.log` is still there for routes that log about a request: a getter on
+ * the app's request prototype that builds the child logger the first time a
+ * route asks for it, so a request that logs nothing else pays nothing for it.
  */
 
 declare module 'http' {
@@ -36,18 +37,22 @@ declare module 'http' {
 /** An incoming X-Request-Id is kept only if it is safe to log and echo. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function requestLogger(logger: Logger) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+/** Mounts the request log on `app`: one line per request, and `req.log` for the routes. */
+export function useRequestLog(app: Express, logger: Logger): void {
+  const requestLoggers = new WeakMap<Request, Logger>();
+  Object.defineProperty(app.request, 'log', {
+    configurable: true,
+    get(this: Request): Logger {
+      let log = requestLoggers.get(this);
+      if (!log) requestLoggers.set(this, (log = logger.child({ req: requestFields(this) })));
+      return log;
+    },
+  });
+  app.use((req: Request, res: Response, next: NextFunction): void => {
     const startedAt = Date.now();
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
-    let requestLog: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (requestLog ??= logger.child({ req: requestFields(req) })),
-    });
-
     let logged = false;
     const logOnce = (err?: Error) => {
       if (logged) return;
@@ -61,7 +66,7 @@ export function requestLogger(logger: Logger) {
     res.on('finish', logOnce);
     res.on('error', logOnce);
     next();
-  };
+  });
 }
 
 function writeRequestLine(logger: Logger, req: Request, res: Response, responseTime: number, err: Error | undefined): void {
