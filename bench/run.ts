@@ -16,9 +16,8 @@ import { smallObjects } from './scenarios/small-objects';
  * from the same run. Writes bench/RESULTS.json and bench/RESULTS.md.
  *
  * BENCH_ONLY=large,concurrent,small,slow,credentials,profile picks scenarios;
- * BENCH_RUNS (3) repeats each measurement; BENCH_CRC_ON_ENV / BENCH_CRC_OFF_ENV
- * (KEY=VALUE,...) are the service's CRC-verification toggle once it has one;
- * BENCH_BEFORE_ENTRY is a server.js built before the profile's optimisation.
+ * BENCH_RUNS (3) repeats each measurement; BENCH_BEFORE_ENTRY is a server.js
+ * built before the profile's optimisation (section 6 then measures both).
  */
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);

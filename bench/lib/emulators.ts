@@ -14,14 +14,3 @@ export type BenchEmulators = LoopbackEmulators;
 export function startEmulators(options: { credentialTtlMs?: number; rotateBeforeMs?: number } = {}): Promise<BenchEmulators> {
   return startLoopbackEmulators({ role: ROLE, bucket: BUCKET, acl: 'public-read', ...options });
 }
-
-/** KEY=VALUE pairs separated by commas, from an environment variable of the harness (for example the CRC toggle). */
-export function envPairs(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  return Object.fromEntries(
-    text.split(',').map((pair) => {
-      const at = pair.indexOf('=');
-      return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
-    }),
-  );
-}
