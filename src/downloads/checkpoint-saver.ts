@@ -4,30 +4,37 @@ import { writeCheckpoint, type Checkpoint } from './checkpoint';
 import type { Part } from './part-plan';
 
 /**
- * Records finished parts. Writes are coalesced: while one is in flight, later
- * parts wait for the next write, so a many-part download writes the record a
- * bounded number of times. The data is not flushed first (an fsync per part
- * would hold the download to the disk's synchronous rate); instead a resumed
- * run re-reads every recorded part and checks its CRC64 (verifyRecordedParts).
+ * Records finished parts. Writes happen in the background and are coalesced:
+ * while one is in flight, later parts wait for the next write, so a many-part
+ * download writes the record a bounded number of times and no part waits for
+ * one (the parts of a parallel download finish together, and a wait there
+ * left every connection idle for a write and a rename per round). The data is
+ * not flushed first (an fsync per part would hold the download to the disk's
+ * synchronous rate); instead a resumed run re-reads every recorded part and
+ * checks its CRC64 (verifyRecordedParts).
  */
 export class CheckpointSaver {
   private writing: Promise<void> | undefined;
   private dirty = false;
+  private failure: unknown;
 
   constructor(
     private readonly path: string,
     private readonly record: Checkpoint,
   ) {}
 
-  partDone(index: number, crc: bigint): Promise<void> {
+  partDone(index: number, crc: bigint): void {
     this.record.parts[index] = crc.toString();
     this.dirty = true;
-    this.writing ??= this.writeWhileDirty().finally(() => (this.writing = undefined));
-    return this.writing;
+    this.writing ??= this.writeWhileDirty()
+      .catch((err: unknown) => void (this.failure ??= err))
+      .finally(() => (this.writing = undefined));
   }
 
-  flushed(): Promise<void> {
-    return (this.writing ?? Promise.resolve()).catch(() => undefined);
+  /** Resolves once no write is in flight; rejects with the first write that failed. */
+  async flushed(): Promise<void> {
+    await this.writing;
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private async writeWhileDirty(): Promise<void> {

@@ -218,7 +218,7 @@ async function fetchParts(
       try {
         const crc = await fetchWithRetries(store, object, part, file, options.retry, signal, listener);
         flush.request();
-        await saver.partDone(part.index, crc);
+        saver.partDone(part.index, crc);
       } catch (err) {
         failure ??= err;
         stop.abort();
@@ -226,9 +226,12 @@ async function fetchParts(
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.parallelism, pending.length) }, worker));
-  await Promise.all([saver.flushed(), flush.idle()]);
+  // Every write settles before this returns: a failed job removes its files, and no late write may bring one back.
+  const checkpointFailure = await saver.flushed().then(() => undefined, (err: unknown) => err);
+  await flush.idle();
   if (outer.aborted) throw outer.reason;
   if (failure !== undefined) throw failure;
+  if (checkpointFailure !== undefined) throw checkpointFailure;
 }
 
 async function fetchWithRetries(

@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readCheckpoint, type Checkpoint } from '../../../src/downloads/checkpoint';
+import { CheckpointSaver } from '../../../src/downloads/checkpoint-saver';
+
+const record = (): Checkpoint => ({
+  version: 1,
+  bucket: 'b',
+  key: 'k',
+  path: 'p',
+  overwrite: false,
+  etag: '"E"',
+  size: 100,
+  crc64: null,
+  partSize: 10,
+  thresholdBytes: 10,
+  parts: {},
+});
+
+describe('CheckpointSaver', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'checkpoint-saver-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes in the background and has every finished part on disk once flushed', async () => {
+    const file = path.join(dir, 'x.json');
+    const saver = new CheckpointSaver(file, record());
+    for (let i = 0; i < 10; i += 1) saver.partDone(i, BigInt(1000 + i)); // no await: parts never wait for a write
+    await saver.flushed();
+    const written = await readCheckpoint(file);
+    expect(written?.parts).toEqual(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), String(1000 + i)])));
+  });
+
+  it('reports a write that failed when flushed, so the job fails instead of losing its record', async () => {
+    const saver = new CheckpointSaver(path.join(dir, 'missing-folder', 'x.json'), record());
+    saver.partDone(0, 1n);
+    await expect(saver.flushed()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
