@@ -37,9 +37,11 @@ export class GeneratedContent implements ObjectContent {
 
   read(offset: number, length: number): Buffer {
     const source = block(this.seed);
+    let position = offset % BLOCK_LENGTH;
+    // Within one period: a view, no copy (the emulator serves gigabytes; its CPU is not OSS's).
+    if (position + length <= BLOCK_LENGTH) return source.subarray(position, position + length);
     const out = Buffer.allocUnsafe(length);
     let filled = 0;
-    let position = offset % BLOCK_LENGTH;
     while (filled < length) {
       const n = Math.min(BLOCK_LENGTH - position, length - filled);
       source.copy(out, filled, position, position + n);

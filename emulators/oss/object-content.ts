@@ -1,7 +1,7 @@
 /** The bytes of an object, readable at any offset without holding the whole object. */
 export interface ObjectContent {
   readonly size: number;
-  /** `length` bytes from `offset`; the caller keeps within [0, size). */
+  /** `length` bytes from `offset`; the caller keeps within [0, size). May be a view of stored bytes: never write into it. */
   read(offset: number, length: number): Buffer;
 }
 

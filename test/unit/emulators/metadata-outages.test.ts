@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { ManualClock } from '../../../src/clock';
 import { StsRegistry } from '../../../emulators/sts-registry';
 import { createMetadataEmulator, type MetadataEmulator } from '../../../emulators/metadata/metadata-emulator';
+import { httpRequest, type HttpAnswer } from '../../support/http-request';
 
 const CREDENTIAL_PATH = '/latest/meta-data/ram/security-credentials/oss-download-role';
 
@@ -16,7 +17,9 @@ describe('metadata emulator: outages and slowness', () => {
 
   afterEach(() => emulator.close());
 
-  const readCredential = (): Promise<Response> => fetch(emulator.url(CREDENTIAL_PATH));
+  // Node's http client, as @alicloud/credentials uses (through httpx). Node 20's fetch (undici
+  // 6.24) was seen to wait forever on a connection the server destroys as it accepts it.
+  const readCredential = (): Promise<HttpAnswer> => httpRequest(emulator.url(CREDENTIAL_PATH), { timeoutMs: 4_000 });
 
   describe("setOutage('refuse')", () => {
     it('drops every connection before a request is read', async () => {
