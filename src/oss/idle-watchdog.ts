@@ -8,10 +8,10 @@ import type { IncomingMessage } from 'node:http';
  * It watches the socket's byte counter instead of listening for 'data' (a
  * listener would switch the stream to flowing mode before it is piped), and a
  * body that holds unread bytes is waiting for a slow caller, not for OSS:
- * backpressure is not a stall. A paused body with nothing buffered is waiting
- * for OSS: that is how an async iterator (`for await`, the download parts)
- * reads, and counting it as backpressure let a part stalled mid-body hang its
- * download forever.
+ * backpressure is not a stall (Node stops reading the socket only once the
+ * body's buffer is full). A paused body with nothing buffered is waiting for
+ * OSS: counting every paused body as backpressure let a download part, read
+ * in paused mode, hang forever on an OSS connection stalled mid-body.
  */
 export function watchIdleBody(body: IncomingMessage, idleMs: number, onStall: () => void): void {
   if (idleMs <= 0) return;
