@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): Express {
   const lifecycle = deps.lifecycle ?? new Lifecycle();
 
   useRequestLog(app, deps.logger);
-  app.use(requestTiming); // after the logger: see request-log.ts
+  app.use(requestTiming);
   app.use(helmet());
   app.use(requestMetrics(deps.metrics));
   if (lifecycle.middleware) app.use(lifecycle.middleware);

@@ -5,7 +5,7 @@ export type { Logger };
 /**
  * The service's JSON logger. Nothing secret is ever given to it, and the
  * redaction list below is the second line of defence: request headers are not
- * logged at all (serializers in app.ts), and these paths are censored wherever
+ * logged at all (src/observability/request-log.ts), and these paths are censored wherever
  * they appear.
  */
 export const REDACTED_PATHS = [

@@ -16,25 +16,25 @@ import type { Part } from './part-plan';
 export class CheckpointSaver {
   private writing: Promise<void> | undefined;
   private dirty = false;
-  private failure: unknown;
 
+  /** `onFailure` hears of the first write that failed (the job stops: a download it cannot record is not resumable). */
   constructor(
     private readonly path: string,
     private readonly record: Checkpoint,
+    private readonly onFailure: (err: unknown) => void,
   ) {}
 
   partDone(index: number, crc: bigint): void {
     this.record.parts[index] = crc.toString();
     this.dirty = true;
     this.writing ??= this.writeWhileDirty()
-      .catch((err: unknown) => void (this.failure ??= err))
+      .catch(this.onFailure)
       .finally(() => (this.writing = undefined));
   }
 
-  /** Resolves once no write is in flight; rejects with the first write that failed. */
+  /** Resolves once no write is in flight. */
   async flushed(): Promise<void> {
     await this.writing;
-    if (this.failure !== undefined) throw this.failure;
   }
 
   private async writeWhileDirty(): Promise<void> {

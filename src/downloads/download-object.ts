@@ -209,9 +209,13 @@ async function fetchParts(
   const stop = new AbortController();
   const signal = AbortSignal.any([outer, stop.signal]);
   const queue = [...pending];
-  const saver = new CheckpointSaver(spec.files.checkpoint, record);
-  const flush = new BackgroundFlush(file);
   let failure: unknown;
+  const fail = (err: unknown) => {
+    failure ??= err;
+    stop.abort();
+  };
+  const saver = new CheckpointSaver(spec.files.checkpoint, record, fail);
+  const flush = new BackgroundFlush(file);
 
   const worker = async () => {
     for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
@@ -220,18 +224,15 @@ async function fetchParts(
         flush.request();
         saver.partDone(part.index, crc);
       } catch (err) {
-        failure ??= err;
-        stop.abort();
+        fail(err);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.parallelism, pending.length) }, worker));
   // Every write settles before this returns: a failed job removes its files, and no late write may bring one back.
-  const checkpointFailure = await saver.flushed().then(() => undefined, (err: unknown) => err);
-  await flush.idle();
+  await Promise.all([saver.flushed(), flush.idle()]);
   if (outer.aborted) throw outer.reason;
   if (failure !== undefined) throw failure;
-  if (checkpointFailure !== undefined) throw checkpointFailure;
 }
 
 async function fetchWithRetries(

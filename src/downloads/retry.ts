@@ -1,13 +1,13 @@
 import { AppError, isAppError } from '../errors';
 
 /**
- * Backoff between attempts at one part. Time comes from an injected `sleep`
- * so tests run the retries without waiting.
+ * Backoff between attempts at one request of a download (its HEAD, a part).
+ * Time comes from an injected `sleep` so tests run the retries without waiting.
  */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 export interface RetryPolicy {
-  /** Attempts per part, the first included. */
+  /** Attempts per request, the first included. */
   attempts: number;
   /** Wait before attempt n+1 (n = 1, 2, ...): base * 2^(n-1), capped, with jitter. */
   baseDelayMs: number;
@@ -47,6 +47,7 @@ export async function retrying<T>(policy: RetryPolicy, signal: AbortSignal, atte
       if (signal.aborted || attempts >= policy.attempts || !isRetryable(err)) throw err;
       onRetry?.();
       await policy.sleep(backoffMs(policy, attempts), signal);
+      signal.throwIfAborted(); // the sleep ends early on abort: no attempt after it
     }
   }
 }

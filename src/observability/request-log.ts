@@ -21,14 +21,14 @@ import { bytesSent, requestOutcome, timeToFirstByteMs, type ObjectFacts } from '
  * route asks for it, so a request that logs nothing else pays nothing for it.
  */
 
-declare module 'http' {
-  interface IncomingMessage {
+declare module 'express-serve-static-core' {
+  interface Request {
     /** The request id: the caller's X-Request-Id when safe to echo, otherwise a new UUID. */
     id: string;
     /** A logger bound to this request (`req` field). */
     log: Logger;
   }
-  interface ServerResponse {
+  interface Response {
     /** The cause of a 5xx, set by the error handler: logged with the request line, never sent to the caller. */
     err?: Error;
   }
@@ -39,13 +39,14 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Mounts the request log on `app`: one line per request, and `req.log` for the routes. */
 export function useRequestLog(app: Express, logger: Logger): void {
-  const requestLoggers = new WeakMap<Request, Logger>();
+  // What the line says about the request, taken when it arrives: once the response is
+  // destroyed (a caller gone, a broken transfer) its socket no longer knows the peer.
+  const requests = new WeakMap<Request, { fields: RequestFields; log?: Logger }>();
   Object.defineProperty(app.request, 'log', {
     configurable: true,
     get(this: Request): Logger {
-      let log = requestLoggers.get(this);
-      if (!log) requestLoggers.set(this, (log = logger.child({ req: requestFields(this) })));
-      return log;
+      const seen = requests.get(this);
+      return seen ? (seen.log ??= logger.child({ req: seen.fields })) : logger;
     },
   });
   app.use((req: Request, res: Response, next: NextFunction): void => {
@@ -53,6 +54,8 @@ export function useRequestLog(app: Express, logger: Logger): void {
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
+    const fields = requestFields(req);
+    requests.set(req, { fields });
     let logged = false;
     const logOnce = (err?: Error) => {
       if (logged) return;
@@ -60,7 +63,7 @@ export function useRequestLog(app: Express, logger: Logger): void {
       res.off('close', logOnce);
       res.off('finish', logOnce);
       res.off('error', logOnce);
-      writeRequestLine(logger, req, res, Date.now() - startedAt, err);
+      writeRequestLine(logger, fields, req, res, Date.now() - startedAt, err);
     };
     res.on('close', logOnce);
     res.on('finish', logOnce);
@@ -69,11 +72,11 @@ export function useRequestLog(app: Express, logger: Logger): void {
   });
 }
 
-function writeRequestLine(logger: Logger, req: Request, res: Response, responseTime: number, err: Error | undefined): void {
+function writeRequestLine(logger: Logger, fields: RequestFields, req: Request, res: Response, responseTime: number, err: Error | undefined): void {
   const outcome = requestOutcome(res);
   const object = res.locals.object as ObjectFacts | undefined;
   const line = {
-    req: requestFields(req),
+    req: fields,
     caller: callerName(req),
     bucket: object?.bucket,
     key: object?.key,
@@ -93,6 +96,8 @@ function writeRequestLine(logger: Logger, req: Request, res: Response, responseT
   const level = outcome === 'crc_mismatch' ? 'error' : res.statusCode >= 400 || outcome === 'upstream_failed' ? 'warn' : 'info';
   logger[level](line, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
 }
+
+type RequestFields = ReturnType<typeof requestFields>;
 
 /**
  * `remoteAddress` is the peer of the connection; `clientAddress`, only when it

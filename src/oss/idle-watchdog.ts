@@ -10,8 +10,10 @@ import type { IncomingMessage } from 'node:http';
  * body that holds unread bytes is waiting for a slow caller, not for OSS:
  * backpressure is not a stall (Node stops reading the socket only once the
  * body's buffer is full). A paused body with nothing buffered is waiting for
- * OSS: counting every paused body as backpressure let a download part, read
- * in paused mode, hang forever on an OSS connection stalled mid-body.
+ * OSS, unless OSS already sent all of it (`complete`): the last bytes can be
+ * handed on and the body paused before its 'end' is emitted. Counting every
+ * paused body as backpressure let a download part, paused while a batch is
+ * written, hang forever on an OSS connection stalled mid-body.
  */
 export function watchIdleBody(body: IncomingMessage, idleMs: number, onStall: () => void): void {
   if (idleMs <= 0) return;
@@ -21,6 +23,7 @@ export function watchIdleBody(body: IncomingMessage, idleMs: number, onStall: ()
   let quietSince = Date.now();
 
   function check(): void {
+    if (body.complete) return void clearInterval(timer); // OSS sent every byte: nothing left to stall
     const bytes = body.socket?.bytesRead ?? lastBytes;
     const waitingForCaller = body.readableLength > 0;
     if (bytes !== lastBytes || waitingForCaller) {

@@ -51,7 +51,8 @@ describe('downloads to disk under OSS faults', () => {
     for (let job = 0; job < jobs; job += 1) {
       stack.oss.clearFaults();
       stack.oss.resetCounters();
-      // Three faults per job, each firing once on whichever part request comes next.
+      // Three faults per job, each firing once on the next request for the object: the job's
+      // HEAD (a drop or stall there has no body to cut and passes it on) or a part.
       for (let i = 0; i < 3; i += 1) {
         stack.oss.injectFault({ ...FAULTS[Math.floor(random() * FAULTS.length)], times: 1, match: { key: 'faulty.bin' } });
       }

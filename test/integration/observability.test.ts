@@ -52,6 +52,9 @@ describe('request logs, metrics and CRC64 checks on the real stack', () => {
       const line = await requestLine(stack, 'trace-abort-1');
 
       expect(line).toMatchObject({ bucket: BUCKET, key: 'big.bin', outcome: 'client_aborted', ossRequestId: expect.any(String) });
+      // Taken when the request arrived: the destroyed socket no longer knows its peer.
+      expect(line.req).toMatchObject({ id: 'trace-abort-1', remoteAddress: expect.stringMatching(/127\.0\.0\.1/) });
+      expect(line.msg).toBe('request aborted');
       expect(line.bytesSent).toBeGreaterThanOrEqual(MiB);
       expect(line.bytesSent).toBeLessThan(256 * MiB);
     });

@@ -1,4 +1,6 @@
-import { Writable } from 'node:stream';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable, Writable } from 'node:stream';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { bearerToken, type Authenticator } from '../../src/auth/authenticator';
@@ -21,12 +23,27 @@ class OneCaller implements Authenticator {
 
 function setup(options: { auth?: boolean; trustProxy?: string[] } = {}) {
   const lines: Record<string, unknown>[] = [];
+  let onLine = () => undefined as void;
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      onLine();
       done();
     },
   });
+  /** The first request line, once written: an event, bounded in time. */
+  const awaitRequestLine = (timeoutMs = 5_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no request line')), timeoutMs);
+      onLine = () => {
+        const line = lines.find((l) => 'responseTime' in l);
+        if (line) {
+          clearTimeout(timer);
+          resolve(line);
+        }
+      };
+      onLine();
+    });
   const store = new FakeStore();
   const app = createApp({
     store,
@@ -37,8 +54,8 @@ function setup(options: { auth?: boolean; trustProxy?: string[] } = {}) {
     auth: options.auth ? new OneCaller() : undefined,
     security: options.trustProxy ? { trustProxy: options.trustProxy } : undefined,
   });
-    const requestLine = () => lines.find((l) => 'responseTime' in l) as Record<string, unknown>;
-  return { outer: app, store, requestLine, requestLines: () => lines.filter((l) => 'responseTime' in l) };
+  const requestLine = () => lines.find((l) => 'responseTime' in l) as Record<string, unknown>;
+  return { outer: app, store, requestLine, awaitRequestLine, requestLines: () => lines.filter((l) => 'responseTime' in l) };
 }
 
 describe('the request log line', () => {
@@ -100,5 +117,32 @@ describe('the request log line', () => {
       ['request completed', 200],
       ['request completed', 404],
     ]);
+  });
+
+  it('names the peer even when the caller left mid-body and its socket is gone', async () => {
+    const { outer, store, awaitRequestLine } = setup();
+    // One chunk, then nothing: the caller leaves after the first bytes.
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(1024, 1));
+    store.getObject = async () => ({ status: 200, headers: { 'content-length': '1000000', etag: '"E"' }, body });
+    const server = outer.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get({ port, host: '127.0.0.1', path: '/v1/objects/bkt/slow.bin', agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      });
+      const line = await awaitRequestLine();
+      expect(line).toMatchObject({ msg: 'request aborted', outcome: 'client_aborted', req: { remoteAddress: expect.stringMatching(/127\.0\.0\.1/) } });
+    } finally {
+      body.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

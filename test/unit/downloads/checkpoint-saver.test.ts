@@ -25,16 +25,20 @@ describe('CheckpointSaver', () => {
 
   it('writes in the background and has every finished part on disk once flushed', async () => {
     const file = path.join(dir, 'x.json');
-    const saver = new CheckpointSaver(file, record());
+    const failures: unknown[] = [];
+    const saver = new CheckpointSaver(file, record(), (err) => failures.push(err));
     for (let i = 0; i < 10; i += 1) saver.partDone(i, BigInt(1000 + i)); // no await: parts never wait for a write
     await saver.flushed();
+    expect(failures).toEqual([]);
     const written = await readCheckpoint(file);
     expect(written?.parts).toEqual(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), String(1000 + i)])));
   });
 
-  it('reports a write that failed when flushed, so the job fails instead of losing its record', async () => {
-    const saver = new CheckpointSaver(path.join(dir, 'missing-folder', 'x.json'), record());
+  it('reports a write that failed as soon as it fails, so the job stops instead of downloading what it cannot record', async () => {
+    const failures: unknown[] = [];
+    const saver = new CheckpointSaver(path.join(dir, 'missing-folder', 'x.json'), record(), (err) => failures.push(err));
     saver.partDone(0, 1n);
-    await expect(saver.flushed()).rejects.toMatchObject({ code: 'ENOENT' });
+    await saver.flushed();
+    expect(failures).toEqual([expect.objectContaining({ code: 'ENOENT' })]);
   });
 });
