@@ -1,21 +1,24 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { allows, isValidBucketName, type AllowList } from '../src/access-policy';
-import { acquireDownloadSlot, requireScope } from '../src/auth/caller-access';
+import { acquireDownloadSlot, callerOwner, OPEN_CALLER, requireDownloadPath, requireScope } from '../src/auth/caller-access';
 import type { ConcurrencyLimiter } from '../src/auth/concurrency-limiter';
 import type { Clock } from '../src/clock';
-import type { DownloadJob } from '../src/downloads/download-job';
+import type { DownloadJob, JobRequest } from '../src/downloads/download-job';
 import type { DownloadManager } from '../src/downloads/download-manager';
+import { downloadPath } from '../src/downloads/download-path';
 import { AppError } from '../src/errors';
 import { bodyOf, jsonBody } from '../src/http/json-body';
-import { MAX_KEY_BYTES } from '../src/http/object-address';
-import { relativePath } from '../src/http/relative-path';
 import { validate } from '../src/http/validate';
+import { objectKey } from '../src/oss/object-key';
 
 /**
  * POST /v1/downloads: download an object to a file under DOWNLOAD_ROOT.
- * GET /v1/downloads, GET /v1/downloads/{id}: the jobs.
+ * GET /v1/downloads, GET /v1/downloads/{id}: the caller's jobs.
  * DELETE /v1/downloads/{id}: cancel one; its partial file is removed.
+ *
+ * A job belongs to the caller that created it: another caller's job is 404,
+ * as an unknown id is. With the service open there is one caller, who sees all.
  */
 export interface DownloadRoutesDeps {
   downloads: DownloadManager;
@@ -23,36 +26,32 @@ export interface DownloadRoutesDeps {
   clock: Clock;
   /** Per-caller cap on downloads queued or running (MAX_DOWNLOADS_PER_TOKEN): a slot is held until the job ends. */
   downloadLimiter: ConcurrencyLimiter;
+  /** JSON_BODY_LIMIT_BYTES: a job body is a few hundred bytes. */
+  maxBodyBytes: number;
 }
 
 const downloadBody = z.strictObject({
   bucket: z.string().refine(isValidBucketName, 'must be a valid bucket name (3 to 63 lower-case letters, digits and hyphens)'),
-  key: z
-    .string()
-    .min(1)
-    .refine((k) => Buffer.byteLength(k) <= MAX_KEY_BYTES, `must be at most ${MAX_KEY_BYTES} bytes in UTF-8`)
-    .refine((k) => !k.startsWith('/') && !k.startsWith('\\') && !k.includes('\0'), 'must not start with / or \\ or contain NUL'),
-  path: relativePath,
+  key: objectKey,
+  path: downloadPath,
   overwrite: z.boolean().default(false),
 });
 
 const postQuery = z.object({ wait: z.enum(['1', 'true', '0', 'false']).optional() });
 
-/** A job body is a few hundred bytes; refuse anything much larger before parsing it. */
-const MAX_BODY_BYTES = 16 * 1024;
-
 export function downloadRoutes(deps: DownloadRoutesDeps): Router {
   const router = Router();
 
-  router.post('/v1/downloads', ...jsonBody(MAX_BODY_BYTES), async (req, res) => {
+  router.post('/v1/downloads', ...jsonBody(deps.maxBodyBytes), async (req, res) => {
     requireScope(req, 'downloads');
     const body = bodyOf(req, downloadBody);
     const wait = validate(postQuery, req.query, 'query').wait;
+    requireDownloadPath(req, body.path);
     requireScope(req, { bucket: body.bucket, key: body.key });
     if (!allows(deps.allow, body.bucket, body.key)) {
       throw new AppError('NotAllowed', `This service is not configured to read ${body.bucket}/${body.key} (see OSS_ALLOW).`);
     }
-    const job = await submitWithSlot(deps, req, body);
+    const job = await submitWithSlot(deps, req, { ...body, owner: callerOwner(req) });
     res.set('Location', `/v1/downloads/${job.id}`);
     if (wait === '1' || wait === 'true') {
       await untilDone(job, req);
@@ -65,17 +64,17 @@ export function downloadRoutes(deps: DownloadRoutesDeps): Router {
 
   router.get('/v1/downloads', (req, res) => {
     requireScope(req, 'downloads');
-    res.json({ jobs: deps.downloads.list().map((j) => j.view(deps.clock.now())) });
+    res.json({ jobs: deps.downloads.list(viewer(req)).map((j) => j.view(deps.clock.now())) });
   });
 
   router.get('/v1/downloads/:id', (req, res) => {
     requireScope(req, 'downloads');
-    sendJob(res, deps.clock, findJob(deps.downloads, req.params.id), 200);
+    sendJob(res, deps.clock, findJob(deps.downloads, req), 200);
   });
 
   router.delete('/v1/downloads/:id', async (req, res) => {
     requireScope(req, 'downloads');
-    const job = await deps.downloads.cancel(findJob(deps.downloads, req.params.id).id);
+    const job = await deps.downloads.cancel(findJob(deps.downloads, req).id);
     sendJob(res, deps.clock, job!, 200);
   });
 
@@ -88,10 +87,10 @@ export function downloadRoutes(deps: DownloadRoutesDeps): Router {
 }
 
 /** A new job holds one of the caller's download slots until it ends; an identical running job is shared, without a slot. */
-async function submitWithSlot(deps: DownloadRoutesDeps, req: Request, body: z.infer<typeof downloadBody>): Promise<DownloadJob> {
+async function submitWithSlot(deps: DownloadRoutesDeps, req: Request, request: JobRequest): Promise<DownloadJob> {
   const release = acquireDownloadSlot(req, deps.downloadLimiter);
   try {
-    const { job, created } = await deps.downloads.submit(body);
+    const { job, created } = await deps.downloads.submit(request);
     if (created) void job.done.finally(release);
     else release();
     return job;
@@ -101,8 +100,16 @@ async function submitWithSlot(deps: DownloadRoutesDeps, req: Request, body: z.in
   }
 }
 
-function findJob(downloads: DownloadManager, id: string): DownloadJob {
-  const job = downloads.get(id);
+/** Whose jobs the caller sees: its own, or all of them when the service runs open. */
+function viewer(req: Request): string | undefined {
+  const owner = callerOwner(req);
+  return owner === OPEN_CALLER ? undefined : owner;
+}
+
+/** The caller's job `:id`; another caller's is 404 exactly as an unknown id is. */
+function findJob(downloads: DownloadManager, req: Request): DownloadJob {
+  const id = String(req.params.id);
+  const job = downloads.get(id, viewer(req));
   if (!job) throw new AppError('NotFound', `There is no download job ${id}.`);
   return job;
 }

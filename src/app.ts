@@ -69,7 +69,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64 }));
   if (deps.downloads) {
     const clock = deps.clock ?? systemClock;
-    app.use(downloadRoutes({ downloads: deps.downloads, allow: deps.allow, clock, downloadLimiter: security.downloadLimiter }));
+    app.use(
+      downloadRoutes({
+        downloads: deps.downloads,
+        allow: deps.allow,
+        clock,
+        downloadLimiter: security.downloadLimiter,
+        maxBodyBytes: security.limits.maxJsonBodyBytes,
+      }),
+    );
   }
 
   app.use((req, _res, next) => next(new AppError('NotFound', `No endpoint at ${req.method} ${req.path}.`)));

@@ -80,6 +80,8 @@ export interface Config {
   allow: AllowList;
   credentials: CredentialsConfig;
   downloadRoot: string;
+  /** DOWNLOAD_ROOT_SHARED: accept a root that other users own or may write (logged as a warning). */
+  downloadRootShared: boolean;
   downloads: DownloadsConfig;
   logLevel: string;
   shutdown: ShutdownConfig;
@@ -157,6 +159,7 @@ const envSchema = z.object({
   CREDENTIALS_REFRESH_AHEAD_SECONDS: seconds(900),
   CREDENTIALS_RETRY_SECONDS: seconds(5),
   DOWNLOAD_ROOT: z.string().min(1).default('./downloads'),
+  DOWNLOAD_ROOT_SHARED: z.enum(['true', 'false', '1', '0']).default('false'),
   DOWNLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   DOWNLOAD_THRESHOLD_MB: z.coerce.number().int().min(1).max(1_048_576).default(64),
   DOWNLOAD_PART_SIZE_MB: z.coerce.number().int().min(1).max(1024).default(16),
@@ -224,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     allow: allow.value,
     credentials: credentialsConfig(e),
     downloadRoot: path.resolve(e.DOWNLOAD_ROOT),
+    downloadRootShared: e.DOWNLOAD_ROOT_SHARED === 'true' || e.DOWNLOAD_ROOT_SHARED === '1',
     downloads: {
       concurrency: e.DOWNLOAD_CONCURRENCY,
       thresholdBytes: e.DOWNLOAD_THRESHOLD_MB * MiB,

@@ -5,6 +5,7 @@ import { systemClock } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
 import { DownloadManager } from './downloads/download-manager';
+import { checkDownloadRoot } from './downloads/download-root';
 import { createHttpServer } from './http/http-server';
 import { Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
@@ -51,7 +52,21 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     trustProxy: config.trustProxy,
     limits: config.httpLimits,
   };
-  const downloads = new DownloadManager({ store, root: config.downloadRoot, config: config.downloads, clock: systemClock, metrics, logger });
+  const root = await checkDownloadRoot(config.downloadRoot, config.downloadRootShared);
+  if (!root.ok) {
+    process.stderr.write(`oss-download-service: DOWNLOAD_ROOT: ${root.problem}\n`);
+    process.exit(2);
+  }
+  if (root.warning) logger.warn(`DOWNLOAD_ROOT: ${root.warning}`);
+  const downloads = new DownloadManager({
+    store,
+    root: config.downloadRoot,
+    allow: config.allow,
+    config: config.downloads,
+    clock: systemClock,
+    metrics,
+    logger,
+  });
   // Running downloads stop with their checkpoints kept, so they resume on the next start.
   lifecycle.onDrain(() => downloads.drain(), 'download jobs');
   const app = createApp({

@@ -95,9 +95,22 @@ export function requireScope(req: Request, target: ScopeTarget): void {
   if (!allows(principal.read, target.bucket, target.key)) throw notAllowed(principal, 'has no read scope for this object or prefix');
 }
 
+/** Throws 403 NotAllowed unless the caller may write `path` (relative to DOWNLOAD_ROOT). */
+export function requireDownloadPath(req: Request, _path: string): void {
+  requireScope(req, 'downloads');
+}
+
+/** The owner of what an open-mode caller creates: there is one caller, and it sees everything. */
+export const OPEN_CALLER = '(open)';
+
+/** Who owns what this caller creates (download jobs): its token's name, or OPEN_CALLER when the service runs open. */
+export function callerOwner(req: Request): string {
+  return callerName(req) ?? OPEN_CALLER;
+}
+
 /** A download slot for the caller (one shared key when open); throws 429 TooManyRequests past the limit. */
 export function acquireDownloadSlot(req: Request, limiter: ConcurrencyLimiter): () => void {
-  return limiter.acquire(callerName(req) ?? '(open)');
+  return limiter.acquire(callerOwner(req));
 }
 
 function notAllowed(principal: Principal, what: string): AppError {

@@ -6,9 +6,9 @@ import { systemClock } from '../clock';
 import { ConfigError, loadCliConfig, type Config } from '../config';
 import { createCredentialsProvider } from '../credentials/create-credentials-provider';
 import { downloadObject, DownloadSuspended, type DownloadResult } from '../downloads/download-object';
-import { statfsFreeSpace } from '../downloads/free-space';
+import { DiskSpace } from '../downloads/free-space';
 import { defaultRetryPolicy } from '../downloads/retry';
-import { filesFor } from '../downloads/target-path';
+import { openLocalTarget } from '../downloads/target-path';
 import { AppError } from '../errors';
 import { createLogger } from '../logger';
 import { Metrics } from '../metrics';
@@ -90,26 +90,31 @@ export async function getCommand(args: string[], env: NodeJS.ProcessEnv = proces
   }
 }
 
-function run(args: GetArgs, config: Readonly<Config>, signal: AbortSignal, bar: ProgressBar | undefined): Promise<DownloadResult> {
+async function run(args: GetArgs, config: Readonly<Config>, signal: AbortSignal, bar: ProgressBar | undefined): Promise<DownloadResult> {
   const level = config.logLevel === 'debug' || config.logLevel === 'trace' ? config.logLevel : 'warn';
   const logger = createLogger(level, process.stderr);
   const credentials = createCredentialsProvider(config.credentials, { clock: systemClock, logger, metrics: new Metrics() });
   const store = new AliOssStore({ ...config.oss, credentials });
   const d = config.downloads;
   const MiB = 1024 * 1024;
-  return downloadObject(
-    store,
-    { bucket: args.bucket, key: args.key, files: filesFor(args.target), overwrite: args.overwrite, label: args.target },
-    {
-      thresholdBytes: args.thresholdMb !== undefined ? args.thresholdMb * MiB : d.thresholdBytes,
-      partSizeBytes: args.partSizeMb !== undefined ? args.partSizeMb * MiB : d.partSizeBytes,
-      parallelism: args.parallelism ?? d.parallelism,
-      retry: defaultRetryPolicy,
-      freeSpace: statfsFreeSpace,
-    },
-    signal,
-    { onStart: (info) => bar?.start(info.size, info.resumedBytes), onBytes: (n) => bar?.add(n) },
-  );
+  const files = await openLocalTarget(args.target);
+  try {
+    return await downloadObject(
+      store,
+      { bucket: args.bucket, key: args.key, files, overwrite: args.overwrite, recordedPath: args.target },
+      {
+        thresholdBytes: args.thresholdMb !== undefined ? args.thresholdMb * MiB : d.thresholdBytes,
+        partSizeBytes: args.partSizeMb !== undefined ? args.partSizeMb * MiB : d.partSizeBytes,
+        parallelism: args.parallelism ?? d.parallelism,
+        retry: defaultRetryPolicy,
+        space: new DiskSpace(),
+      },
+      signal,
+      { onStart: (info) => bar?.start(info.size, info.resumedBytes), onBytes: (n) => bar?.add(n) },
+    );
+  } finally {
+    await files.release(false);
+  }
 }
 
 export function parseGetArgs(args: string[]): GetArgs {

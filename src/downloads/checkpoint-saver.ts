@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Crc64 } from '../crc64';
 import { writeCheckpoint, type Checkpoint } from './checkpoint';
 import type { Part } from './part-plan';
+import type { TargetFiles } from './target-path';
 
 /**
  * Records finished parts. Writes happen in the background and are coalesced:
@@ -19,7 +20,7 @@ export class CheckpointSaver {
 
   /** `onFailure` hears of the first write that failed (the job stops: a download it cannot record is not resumable). */
   constructor(
-    private readonly path: string,
+    private readonly files: TargetFiles,
     private readonly record: Checkpoint,
     private readonly onFailure: (err: unknown) => void,
   ) {}
@@ -40,7 +41,7 @@ export class CheckpointSaver {
   private async writeWhileDirty(): Promise<void> {
     while (this.dirty) {
       this.dirty = false;
-      await writeCheckpoint(this.path, this.record);
+      await writeCheckpoint(this.files, this.record);
     }
   }
 }

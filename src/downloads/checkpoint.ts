@@ -1,5 +1,7 @@
-import fs from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { z } from 'zod';
+import type { DirectoryHandle } from './directory-handle';
+import type { TargetFiles } from './target-path';
 
 /**
  * The resume record beside the temporary file: which object version the bytes
@@ -29,23 +31,44 @@ const checkpointSchema = z.object({
 
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
-/** The record at `file`, or undefined when there is none or it cannot be read. */
-export async function readCheckpoint(file: string): Promise<Checkpoint | undefined> {
+/** The record in `text`, or undefined when it is not one. */
+export function parseCheckpoint(text: string): Checkpoint | undefined {
   try {
-    const parsed = checkpointSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
+    const parsed = checkpointSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Written to a side file and renamed, so a crash leaves the old record or the new one, never half. */
-export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
-  const next = `${file}.next`;
-  await fs.writeFile(next, JSON.stringify(checkpoint));
-  await fs.rename(next, file);
+/** A checkpoint is a few hundred bytes per part; anything far larger is not one of ours. */
+const MAX_CHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The record at `name` in `dir`, or undefined when there is none or it cannot
+ * be read. Opened like every file under the root (directory-handle.ts): a
+ * FIFO planted there is refused at once instead of blocking the read.
+ */
+export async function readCheckpoint(dir: DirectoryHandle, name: string): Promise<Checkpoint | undefined> {
+  let file;
+  try {
+    file = await dir.openFile(name, constants.O_RDONLY);
+    if ((await file.stat()).size > MAX_CHECKPOINT_BYTES) return undefined;
+    return parseCheckpoint(await file.readFile('utf8'));
+  } catch {
+    return undefined;
+  } finally {
+    await file?.close();
+  }
 }
 
-export async function removeQuietly(...files: string[]): Promise<void> {
-  await Promise.all(files.map((f) => fs.rm(f, { force: true })));
+/** Written to the side file `files.checkpointNext` and renamed, so a crash leaves the old record or the new one, never half. */
+export async function writeCheckpoint(files: TargetFiles, checkpoint: Checkpoint): Promise<void> {
+  const next = await files.dir.openFile(files.checkpointNext, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+  try {
+    await next.writeFile(JSON.stringify(checkpoint));
+  } finally {
+    await next.close();
+  }
+  await files.dir.rename(files.checkpointNext, files.checkpoint);
 }

@@ -4,7 +4,12 @@ import { problemBody } from '../http/problem';
 /** One download job as the API shows it. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
 
+/** The owner of jobs resumed from checkpoints at start: visible in open mode, to no token. */
+export const OPERATOR = '(operator)';
+
 export interface JobRequest {
+  /** Who asked for it (a token's name, or the open caller): only they see and cancel it. */
+  owner: string;
   bucket: string;
   key: string;
   /** Relative to DOWNLOAD_ROOT, as the caller sent it. */
@@ -22,6 +27,7 @@ export interface JobProblem {
 
 export interface JobView {
   id: string;
+  owner: string;
   bucket: string;
   key: string;
   path: string;

@@ -1,27 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { allows, isValidBucketName, type AllowList } from '../access-policy';
 import type { Clock } from '../clock';
 import type { DownloadsConfig } from '../config';
 import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { objectKeyProblem } from '../oss/object-key';
 import type { ObjectStore } from '../oss/object-store';
-import { CHECKPOINT_SUFFIX, resolveTarget } from './target-path';
-import { readCheckpoint } from './checkpoint';
+import { readCheckpoint, type Checkpoint } from './checkpoint';
 import { downloadObject, DownloadSuspended, type DownloadOptions } from './download-object';
-import { DownloadJob, type JobRequest } from './download-job';
-import { statfsFreeSpace, type FreeSpace } from './free-space';
+import { DownloadJob, OPERATOR, type JobRequest } from './download-job';
+import { CHECKPOINT_SUFFIX, downloadPathProblem } from './download-path';
+import { FairQueue } from './fair-queue';
+import { DiskSpace, isOutOfSpace, type FreeSpace } from './free-space';
+import { findJobTarget, jobTargetExists, openJobTarget } from './target-path';
 import { defaultRetryPolicy, type RetryPolicy } from './retry';
 
 /**
  * The jobs behind /v1/downloads: at most `concurrency` run at once, the rest
- * wait in order. A request for a bucket/key/path that is already queued or
- * running gets that job back instead of a second writer on the same file.
+ * wait, served fairly between callers (fair-queue.ts). Each job belongs to
+ * the caller that asked for it. A caller's request for a bucket/key/path it
+ * already has queued or running gets that job back instead of a second writer
+ * on the same file; another caller's gets 409.
  */
 export interface DownloadManagerDeps {
   store: ObjectStore;
   root: string;
+  /** OSS_ALLOW: a checkpoint found at start is resumed only if it still allows the object. */
+  allow: AllowList;
   config: DownloadsConfig;
   clock: Clock;
   metrics?: Metrics;
@@ -36,41 +44,44 @@ const KEEP_FINISHED = 1000;
 
 export class DownloadManager {
   private readonly jobs = new Map<string, DownloadJob>();
-  private readonly queue: DownloadJob[] = [];
-  /** Job id → the absolute file it writes. */
-  private readonly targets = new Map<string, string>();
+  private readonly queue = new FairQueue<DownloadJob>();
+  private readonly space: DiskSpace;
   private running = 0;
   private draining = false;
 
-  constructor(private readonly deps: DownloadManagerDeps) {}
+  constructor(private readonly deps: DownloadManagerDeps) {
+    this.space = new DiskSpace(deps.freeSpace);
+  }
 
-  /** Starts (or queues) a job; `created` is false when an identical one was already active. */
+  /** Starts (or queues) a job; `created` is false when the same caller already had an identical one active. */
   async submit(request: JobRequest): Promise<{ job: DownloadJob; created: boolean }> {
     if (this.draining) throw new AppError('NotReady', 'The service is shutting down; downloads are not accepted.');
-    const files = await resolveTarget(this.deps.root, request.path);
-    const targetExists = await exists(files.target);
+    const targetExists = await jobTargetExists(this.deps.root, request.path);
     // No await from here to the insert: concurrent identical requests cannot both pass the check.
-    const writing = [...this.jobs.values()].filter((j) => !j.finished && this.targetOf(j) === files.target);
-    const same = writing.find((j) => sameObject(j.request, request));
+    // The path rule makes the path string the file's identity: no two valid strings name one file.
+    const writing = [...this.jobs.values()].filter((j) => !j.finished && j.request.path === request.path);
+    const same = writing.find((j) => j.request.owner === request.owner && sameObject(j.request, request));
     if (same) return { job: same, created: false };
     if (writing.length > 0) throw new AppError('Conflict', 'Another download is writing to this path.');
     if (targetExists && !request.overwrite) {
       throw new AppError('Conflict', 'The target file exists; send "overwrite": true to replace it.');
     }
     const job = new DownloadJob(randomUUID(), request, this.deps.clock.now());
-    this.targets.set(job.id, files.target);
     this.jobs.set(job.id, job);
-    this.queue.push(job);
+    this.queue.push(request.owner, job);
     this.pump();
     return { job, created: true };
   }
 
-  get(id: string): DownloadJob | undefined {
-    return this.jobs.get(id);
+  /** The job, if `viewer` may see it: its owner, or anyone when `viewer` is undefined (open mode). */
+  get(id: string, viewer?: string): DownloadJob | undefined {
+    const job = this.jobs.get(id);
+    return job && (viewer === undefined || job.request.owner === viewer) ? job : undefined;
   }
 
-  list(): DownloadJob[] {
-    return [...this.jobs.values()];
+  /** The jobs `viewer` may see (every job when undefined). */
+  list(viewer?: string): DownloadJob[] {
+    return [...this.jobs.values()].filter((j) => viewer === undefined || j.request.owner === viewer);
   }
 
   /** Cancels a queued or running job and waits until its partial files are gone. */
@@ -78,9 +89,7 @@ export class DownloadManager {
     const job = this.jobs.get(id);
     if (!job) return undefined;
     if (job.finished) throw new AppError('Conflict', `The job has already ${job.state}.`);
-    const queued = this.queue.indexOf(job);
-    if (queued !== -1) {
-      this.queue.splice(queued, 1);
+    if (this.queue.remove(job.request.owner, job)) {
       this.end(job, 'canceled', canceled());
     } else {
       job.abort.abort(canceled());
@@ -97,39 +106,71 @@ export class DownloadManager {
   async drain(): Promise<void> {
     this.draining = true;
     const suspended = new AppError('NotReady', 'The service shut down during the download; it resumes from its checkpoint.');
-    for (const job of this.queue.splice(0)) this.end(job, 'failed', suspended);
+    for (const job of this.queue.drain()) this.end(job, 'failed', suspended);
     const active = [...this.jobs.values()].filter((j) => !j.finished);
     for (const job of active) job.abort.abort(new DownloadSuspended());
     await Promise.all(active.map((j) => j.done));
   }
 
-  /** Queues a job for every checkpoint under the root (DOWNLOAD_RESUME_ON_START). */
+  /**
+   * Queues a job for every checkpoint under the root (DOWNLOAD_RESUME_ON_START),
+   * owned by the operator. Each is checked as a new request would be, against
+   * today's OSS_ALLOW and rules: a checkpoint placed under the root by a local
+   * writer, or left by a run with a wider OSS_ALLOW, is discarded with its
+   * bytes, never resumed.
+   */
   async resumeFromCheckpoints(): Promise<DownloadJob[]> {
     const resumed: DownloadJob[] = [];
-    for (const file of await findCheckpoints(this.deps.root)) {
-      const checkpoint = await readCheckpoint(file);
+    for (const relative of await checkpointedTargets(this.deps.root)) {
+      const checkpoint = await this.resumable(relative);
       if (!checkpoint) continue;
-      const request = { bucket: checkpoint.bucket, key: checkpoint.key, path: checkpoint.path, overwrite: checkpoint.overwrite };
+      const { bucket, key, overwrite } = checkpoint;
       try {
-        resumed.push((await this.submit(request)).job);
+        resumed.push((await this.submit({ bucket, key, path: relative, overwrite, owner: OPERATOR })).job);
       } catch (err) {
-        this.deps.logger?.warn({ checkpoint: file, code: isAppError(err) ? err.code : undefined }, 'download checkpoint not resumed');
+        this.deps.logger?.warn({ path: relative, code: isAppError(err) ? err.code : undefined }, 'download checkpoint not resumed');
       }
     }
     return resumed;
   }
 
-  private targetOf(job: DownloadJob): string | undefined {
-    return this.targets.get(job.id);
+  /** The checkpoint of the target at `relative` if it may be resumed; otherwise it is removed with its bytes. */
+  private async resumable(relative: string): Promise<Checkpoint | undefined> {
+    const files = await findJobTarget(this.deps.root, relative).catch(() => undefined);
+    if (!files) {
+      this.deps.logger?.warn({ path: relative }, 'download checkpoint not resumed: its folder cannot be opened safely');
+      return undefined;
+    }
+    try {
+      const checkpoint = await readCheckpoint(files.dir, files.checkpoint);
+      const problem = this.resumeProblem(checkpoint, relative);
+      if (problem === undefined) return checkpoint;
+      await files.dir.unlinkQuietly(files.temp, files.checkpoint, files.checkpointNext);
+      this.deps.logger?.warn({ path: relative, bucket: checkpoint?.bucket, key: checkpoint?.key, problem }, 'download checkpoint discarded');
+      return undefined;
+    } finally {
+      await files.release(false);
+    }
+  }
+
+  private resumeProblem(checkpoint: Checkpoint | undefined, relative: string): string | undefined {
+    if (!checkpoint) return 'unreadable';
+    if (checkpoint.path !== relative) return 'it names another path than where it lies';
+    if (!isValidBucketName(checkpoint.bucket)) return 'invalid bucket name';
+    const keyProblem = objectKeyProblem(checkpoint.key);
+    if (keyProblem) return `the key ${keyProblem}`;
+    if (!allows(this.deps.allow, checkpoint.bucket, checkpoint.key)) return 'OSS_ALLOW does not include the object';
+    return undefined;
   }
 
   private pump(): void {
-    while (this.running < this.deps.config.concurrency && this.queue.length > 0) {
-      const job = this.queue.shift()!;
+    while (this.running < this.deps.config.concurrency && this.queue.size > 0) {
+      const job = this.queue.start()!;
       this.running++;
       this.deps.metrics?.downloadsActive.inc();
       void this.run(job).finally(() => {
         this.running--;
+        this.queue.finished(job.request.owner);
         this.deps.metrics?.downloadsActive.dec();
         this.pump();
       });
@@ -140,11 +181,12 @@ export class DownloadManager {
     const { clock, metrics } = this.deps;
     job.state = 'running';
     job.startedAt = clock.now();
+    let files;
     try {
-      const files = await resolveTarget(this.deps.root, job.request.path);
+      files = await openJobTarget(this.deps.root, job.request.path);
       const result = await downloadObject(
         this.deps.store,
-        { bucket: job.request.bucket, key: job.request.key, files, overwrite: job.request.overwrite, label: job.request.path },
+        { bucket: job.request.bucket, key: job.request.key, files, overwrite: job.request.overwrite, recordedPath: job.request.path },
         this.options(),
         job.abort.signal,
         {
@@ -162,8 +204,11 @@ export class DownloadManager {
         },
       );
       job.crc64 = result.crc64;
+      await files.release(false);
       this.end(job, 'succeeded');
     } catch (err) {
+      // A suspended job keeps its folders: its checkpoint is in them.
+      await files?.release(!(err instanceof DownloadSuspended));
       this.endWithError(job, err);
     }
   }
@@ -177,7 +222,11 @@ export class DownloadManager {
       this.end(job, 'canceled', err);
       return;
     }
-    const error = isAppError(err) ? err : new AppError('InternalError', 'The download failed on this host.', { cause: err });
+    const error = isAppError(err)
+      ? err
+      : isOutOfSpace(err)
+        ? new AppError('InsufficientStorage', 'The disk is full under the download folder.', { cause: err })
+        : new AppError('InternalError', 'The download failed on this host.', { cause: err });
     this.deps.logger?.warn({ jobId: job.id, code: error.code, cause: isAppError(err) ? undefined : String(err) }, 'download failed');
     this.end(job, 'failed', error);
   }
@@ -192,10 +241,7 @@ export class DownloadManager {
 
   private forgetOldJobs(): void {
     const finished = [...this.jobs.values()].filter((j) => j.finished);
-    for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) {
-      this.jobs.delete(job.id);
-      this.targets.delete(job.id);
-    }
+    for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.jobs.delete(job.id);
   }
 
   private options(): DownloadOptions {
@@ -205,7 +251,7 @@ export class DownloadManager {
       partSizeBytes: config.partSizeBytes,
       parallelism: config.parallelism,
       retry: this.deps.retry ?? defaultRetryPolicy,
-      freeSpace: this.deps.freeSpace ?? statfsFreeSpace,
+      space: this.space,
     };
   }
 }
@@ -218,17 +264,15 @@ function sameObject(a: JobRequest, b: JobRequest): boolean {
   return a.bucket === b.bucket && a.key === b.key;
 }
 
-function exists(file: string): Promise<boolean> {
-  return fs.lstat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Every checkpoint file under `root`, without following symlinks. */
-async function findCheckpoints(root: string): Promise<string[]> {
+/**
+ * The target path (relative to the root) of every checkpoint under `root`,
+ * found without following symlinks; names that no valid path could have
+ * left are not listed.
+ */
+async function checkpointedTargets(root: string): Promise<string[]> {
   const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries
-    .filter((e) => e.isFile() && e.name.endsWith(CHECKPOINT_SUFFIX))
-    .map((e) => path.join(e.parentPath, e.name));
+    .filter((e) => e.isFile() && e.name.startsWith('.') && e.name.endsWith(CHECKPOINT_SUFFIX))
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name.slice(1, -CHECKPOINT_SUFFIX.length))).split(path.sep).join('/'))
+    .filter((relative) => downloadPathProblem(relative) === undefined);
 }

@@ -1,17 +1,17 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { crc64Combine } from '../crc64';
 import { AppError } from '../errors';
 import type { ObjectStore } from '../oss/object-store';
 import { BackgroundFlush } from './background-flush';
 import { CheckpointSaver, verifyRecordedParts } from './checkpoint-saver';
-import { readCheckpoint, removeQuietly, writeCheckpoint, type Checkpoint } from './checkpoint';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { publish } from './publish';
 import { fetchPart, type ObjectVersion } from './fetch-part';
-import type { FreeSpace } from './free-space';
+import { isOutOfSpace, type DiskSpace, type SpaceReservation } from './free-space';
 import { partLength, planParts, type Part } from './part-plan';
 import { retrying, type RetryPolicy } from './retry';
-import { openTemp, type TargetFiles } from './target-path';
+import type { TargetFiles } from './target-path';
 
 /**
  * One object to one local file: the core both the jobs API and the
@@ -31,7 +31,7 @@ export interface DownloadSpec {
   files: TargetFiles;
   overwrite: boolean;
   /** The path as the caller named it, recorded in the checkpoint for resuming. */
-  label: string;
+  recordedPath: string;
 }
 
 export interface DownloadOptions {
@@ -39,7 +39,8 @@ export interface DownloadOptions {
   partSizeBytes: number;
   parallelism: number;
   retry: RetryPolicy;
-  freeSpace: FreeSpace;
+  /** Free space, shared with the other jobs running at the same time. */
+  space: DiskSpace;
 }
 
 export interface DownloadListener {
@@ -83,8 +84,10 @@ export async function downloadObject(
     return await run(store, spec, options, signal, listener);
   } catch (err) {
     const suspended = signal.aborted && signal.reason instanceof DownloadSuspended;
-    if (!suspended) await removeQuietly(spec.files.temp, spec.files.checkpoint, `${spec.files.checkpoint}.next`);
-    throw signal.aborted ? signal.reason : err;
+    const { dir, temp, checkpoint, checkpointNext } = spec.files;
+    if (!suspended) await dir.unlinkQuietly(temp, checkpoint, checkpointNext);
+    if (signal.aborted) throw signal.reason;
+    throw isOutOfSpace(err) ? new AppError('InsufficientStorage', 'The disk filled up during the download; the partial file was removed.', { cause: err }) : err;
   }
 }
 
@@ -97,15 +100,44 @@ async function run(
 ): Promise<DownloadResult> {
   // A 5xx or a dropped connection on the HEAD is retried like one on a part.
   const { object, crc64 } = await retrying(options.retry, signal, () => headObject(store, spec));
-  if (!spec.overwrite) await refuseExisting(spec.files.target);
+  if (!spec.overwrite) await refuseExisting(spec.files);
   const checkpoint = await resumableCheckpoint(spec, object, options);
-  await checkFreeSpace(options.freeSpace, spec.files.target, object.size - (checkpoint ? await allocatedBytes(spec.files.temp) : 0));
+  const onDisk = checkpoint ? await allocatedBytes(spec.files) : 0;
+  const reservation = await options.space.reserve(spec.files.dir.selfPath, object.size - onDisk);
+  try {
+    return await fetchAndPublish(store, spec, options, signal, withReservation(listener, reservation), object, crc64, checkpoint);
+  } finally {
+    reservation.release();
+  }
+}
+
+/** The listener, also telling the reservation of every byte written. */
+function withReservation(listener: DownloadListener, reservation: SpaceReservation): DownloadListener {
+  return {
+    ...listener,
+    onBytes: (n) => {
+      reservation.written(n);
+      listener.onBytes?.(n);
+    },
+  };
+}
+
+async function fetchAndPublish(
+  store: ObjectStore,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  signal: AbortSignal,
+  listener: DownloadListener,
+  object: ObjectVersion,
+  crc64: string | null,
+  checkpoint: Checkpoint | undefined,
+): Promise<DownloadResult> {
   const plan = planParts(object.size, options.partSizeBytes, options.thresholdBytes);
   const record: Checkpoint = checkpoint ?? {
     version: 1,
     bucket: spec.bucket,
     key: spec.key,
-    path: spec.label,
+    path: spec.recordedPath,
     overwrite: spec.overwrite,
     etag: object.etag,
     size: object.size,
@@ -114,13 +146,13 @@ async function run(
     thresholdBytes: options.thresholdBytes,
     parts: {},
   };
-  const file = await openTemp(spec.files.temp);
+  const file = await spec.files.dir.openFile(spec.files.temp, constants.O_RDWR | constants.O_CREAT);
   try {
     if (checkpoint) await verifyRecordedParts(file, plan, record);
     else await file.truncate(object.size);
     const resumedBytes = plan.filter((p) => record.parts[p.index] !== undefined).reduce((n, p) => n + partLength(p), 0);
     listener.onStart?.({ size: object.size, etag: object.etag, resumedBytes });
-    await writeCheckpoint(spec.files.checkpoint, record);
+    await writeCheckpoint(spec.files, record);
     const pending = plan.filter((p) => record.parts[p.index] === undefined);
     await fetchParts(store, object, pending, file, record, spec, options, signal, listener);
     const combined = combinedCrc(plan, record);
@@ -150,15 +182,15 @@ async function headObject(store: ObjectStore, spec: DownloadSpec): Promise<{ obj
   return { object: { bucket: spec.bucket, key: spec.key, size, etag }, crc64: head.headers['x-oss-hash-crc64ecma'] ?? null };
 }
 
-async function refuseExisting(target: string): Promise<void> {
-  const exists = await fs.lstat(target).then(() => true, () => false);
-  if (exists) throw new AppError('Conflict', 'The target file exists; send "overwrite": true to replace it.');
+async function refuseExisting(files: TargetFiles): Promise<void> {
+  if (await files.dir.lstat(files.name)) throw new AppError('Conflict', 'The target file exists; send "overwrite": true to replace it.');
 }
 
 /** The checkpoint left by an earlier run, if it describes this object version and its bytes are still there. */
 async function resumableCheckpoint(spec: DownloadSpec, object: ObjectVersion, options: DownloadOptions): Promise<Checkpoint | undefined> {
-  const found = await readCheckpoint(spec.files.checkpoint);
-  const temp = await fs.lstat(spec.files.temp).catch(() => undefined);
+  const { dir, temp: tempName, checkpoint } = spec.files;
+  const found = await readCheckpoint(dir, checkpoint);
+  const temp = await dir.lstat(tempName);
   const usable =
     found !== undefined &&
     temp?.isFile() === true &&
@@ -170,24 +202,14 @@ async function resumableCheckpoint(spec: DownloadSpec, object: ObjectVersion, op
     found.partSize === options.partSizeBytes &&
     found.thresholdBytes === options.thresholdBytes;
   if (usable) return found;
-  await removeQuietly(spec.files.temp, spec.files.checkpoint);
+  await dir.unlinkQuietly(tempName, checkpoint);
   return undefined;
 }
 
 /** Bytes the (sparse) temporary file already holds on disk. */
-async function allocatedBytes(file: string): Promise<number> {
-  const stat = await fs.stat(file);
-  return Math.min(stat.size, stat.blocks * 512);
-}
-
-async function checkFreeSpace(freeSpace: FreeSpace, target: string, needed: number): Promise<void> {
-  const available = await freeSpace(path.dirname(target));
-  if (available < needed) {
-    throw new AppError(
-      'InsufficientStorage',
-      `The object needs ${needed} more bytes on disk but only ${available} are free under the download folder.`,
-    );
-  }
+async function allocatedBytes(files: TargetFiles): Promise<number> {
+  const stat = await files.dir.lstat(files.temp);
+  return stat ? Math.min(stat.size, stat.blocks * 512) : 0;
 }
 
 /**
@@ -199,7 +221,7 @@ async function fetchParts(
   store: ObjectStore,
   object: ObjectVersion,
   pending: Part[],
-  file: fs.FileHandle,
+  file: FileHandle,
   record: Checkpoint,
   spec: DownloadSpec,
   options: DownloadOptions,
@@ -214,7 +236,7 @@ async function fetchParts(
     failure ??= err;
     stop.abort();
   };
-  const saver = new CheckpointSaver(spec.files.checkpoint, record, fail);
+  const saver = new CheckpointSaver(spec.files, record, fail);
   const flush = new BackgroundFlush(file);
 
   const worker = async () => {
@@ -239,7 +261,7 @@ async function fetchWithRetries(
   store: ObjectStore,
   object: ObjectVersion,
   part: Part,
-  file: fs.FileHandle,
+  file: FileHandle,
   retry: RetryPolicy,
   signal: AbortSignal,
   listener: DownloadListener,

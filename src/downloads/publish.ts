@@ -1,39 +1,27 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { AppError } from '../errors';
-import { removeQuietly } from './checkpoint';
 import type { TargetFiles } from './target-path';
 
 /**
  * Puts the verified file in place and makes that durable. Without overwrite a
  * hard link publishes it, which fails if a file appeared meanwhile instead of
  * replacing it; with overwrite, rename replaces the old file atomically.
+ * Both act on names in the folder the job opened, never through a symlink.
  */
 export async function publish(files: TargetFiles, overwrite: boolean): Promise<void> {
-  const { temp, target, checkpoint } = files;
+  const { dir, temp, name, checkpoint } = files;
   if (overwrite) {
-    await fs.rename(temp, target);
+    await dir.rename(temp, name);
   } else {
     try {
-      await fs.link(temp, target);
+      await dir.link(temp, name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new AppError('Conflict', 'The target file appeared during the download; send "overwrite": true to replace it.');
       }
       throw err;
     }
-    await fs.unlink(temp);
+    await dir.unlink(temp);
   }
-  await syncDirectory(path.dirname(target));
-  await removeQuietly(checkpoint);
+  await dir.sync();
+  await dir.unlinkQuietly(checkpoint);
 }
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-

@@ -1,105 +1,162 @@
-import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors';
+import { DirectoryHandle } from './directory-handle';
+import { downloadPathProblem, segmentsOf, sideFilesOf } from './download-path';
 
 /**
- * Where a download may write. A job names a path relative to DOWNLOAD_ROOT;
- * it must stay inside the root after `..`, absolute forms and symlinks are
- * resolved, or it is refused (400) before anything is written.
- *
- * Every directory between the root and the file is checked one component at a
- * time, from the root down, before it is created: a symlink inside the root
- * that points out is refused at the component where it appears.
+ * Where a download writes: the folder that holds the target, opened by
+ * handle, and the names in it. A job's path (relative to DOWNLOAD_ROOT) is
+ * walked one folder at a time from the root, each opened without following a
+ * symlink: whatever the tree under the root becomes during the job, every
+ * file it creates, writes, renames or deletes is inside the folders it
+ * checked (see directory-handle.ts).
  */
-
-/** Linux NAME_MAX and PATH_MAX, in bytes. */
-const NAME_MAX = 255;
-const PATH_MAX = 4096;
-export const TEMP_SUFFIX = '.oss-download';
-export const CHECKPOINT_SUFFIX = '.oss-download.json';
-/** A file name that leaves room for the temporary and checkpoint names beside it. */
-const MAX_BASE_BYTES = NAME_MAX - 1 - CHECKPOINT_SUFFIX.length;
-
 export interface TargetFiles {
-  /** The file readers will see, absolute. */
-  target: string;
-  /** Written first, renamed onto `target` once verified. */
+  /** The folder holding the target. */
+  dir: DirectoryHandle;
+  /** The file readers will see, a name in `dir`. */
+  name: string;
+  /** Written first, renamed onto `name` once verified. */
   temp: string;
-  /** The resume record beside the temporary file. */
+  /** The resume record beside the temporary file, and the side file it is written to first. */
   checkpoint: string;
+  checkpointNext: string;
+  /** For messages: the path as the caller named it. */
+  shownAs: string;
+  /**
+   * Closes the folders. With `removeCreated`, first removes the folders this
+   * walk created that are still empty (a failed or canceled job leaves no
+   * trace); a folder another job wrote into meanwhile stays.
+   */
+  release(removeCreated: boolean): Promise<void>;
 }
 
-/** The temporary and checkpoint names beside `target` (hidden, so globbing readers skip them). */
-export function filesFor(target: string): TargetFiles {
-  const dir = path.dirname(target);
-  const base = path.basename(target);
-  return { target, temp: path.join(dir, `.${base}${TEMP_SUFFIX}`), checkpoint: path.join(dir, `.${base}${CHECKPOINT_SUFFIX}`) };
+interface CreatedFolder {
+  parent: DirectoryHandle;
+  name: string;
 }
 
-/** The relative path as a caller sent it, checked as text: nothing on disk is touched. */
-export function checkRelativePath(relative: string): string[] {
-  const refuse = (why: string) => new AppError('InvalidRequest', `The download path ${why}.`);
-  if (relative === '') throw refuse('is empty');
-  if (Buffer.byteLength(relative) > PATH_MAX) throw refuse(`is longer than ${PATH_MAX} bytes`);
-  if (/[\u0000-\u001f\u007f\\]/.test(relative)) throw refuse('contains a control character or a backslash');
-  if (path.isAbsolute(relative)) throw refuse('must be relative to the download root, not absolute');
-  const parts = relative.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw refuse('must not contain ".." components');
-  if (parts.length === 0) throw refuse('names no file');
-  if (parts.some((p) => Buffer.byteLength(p) > NAME_MAX)) throw refuse(`has a component longer than ${NAME_MAX} bytes`);
-  if (Buffer.byteLength(parts[parts.length - 1]) > MAX_BASE_BYTES) {
-    throw refuse(`file name is longer than ${MAX_BASE_BYTES} bytes`);
+/** The job's target under `root`, its folders created as needed. Throws InvalidRequest or Conflict, writing nothing, on a path it will not use. */
+export async function openJobTarget(root: string, relative: string): Promise<TargetFiles> {
+  const segments = checkedSegments(relative);
+  const walk = await walkFolders(root, segments.slice(0, -1), true);
+  const files = targetIn(walk!.dir, segments[segments.length - 1], relative, walk!.created, walk!.held);
+  try {
+    await refuseNonFile(files);
+    return files;
+  } catch (err) {
+    await files.release(true);
+    throw err;
   }
-  if (parts[parts.length - 1].endsWith(TEMP_SUFFIX) || parts[parts.length - 1].endsWith(CHECKPOINT_SUFFIX)) {
-    throw refuse('ends like one of the service\'s temporary files');
+}
+
+/** The job's target if every folder to it exists, creating nothing; refuses what `openJobTarget` refuses. */
+export async function findJobTarget(root: string, relative: string): Promise<TargetFiles | undefined> {
+  const segments = checkedSegments(relative);
+  const walk = await walkFolders(root, segments.slice(0, -1), false);
+  if (!walk) return undefined;
+  const files = targetIn(walk.dir, segments[segments.length - 1], relative, [], walk.held);
+  try {
+    await refuseNonFile(files);
+    return files;
+  } catch (err) {
+    await files.release(false);
+    throw err;
   }
-  return parts;
+}
+
+/** Whether the job's target exists now, creating nothing (the early answer to POST; the job checks again). */
+export async function jobTargetExists(root: string, relative: string): Promise<boolean> {
+  const files = await findJobTarget(root, relative);
+  if (!files) return false;
+  try {
+    return (await files.dir.lstat(files.name)) !== undefined;
+  } finally {
+    await files.release(false);
+  }
+}
+
+/** The command line's target: an absolute path the operator named, in a folder that exists. */
+export async function openLocalTarget(target: string): Promise<TargetFiles> {
+  const dir = await DirectoryHandle.open(path.dirname(target));
+  return targetIn(dir, path.basename(target), target, [], []);
+}
+
+function checkedSegments(relative: string): string[] {
+  const problem = downloadPathProblem(relative);
+  if (problem) throw new AppError('InvalidRequest', `The download path ${problem}.`);
+  return segmentsOf(relative);
 }
 
 /**
- * Resolves `relative` under `root`, creating the folders between them, and
- * returns the files a job writes. Throws InvalidRequest when the path leaves
- * the root in any way, with nothing written outside it.
+ * Opens each folder below `root` in turn; undefined when one is missing and
+ * `create` is off. Keeps open the parents of the folders it created (to remove
+ * them again) and the last folder; closes the rest as it goes.
  */
-export async function resolveTarget(root: string, relative: string): Promise<TargetFiles> {
-  const parts = checkRelativePath(relative);
-  await fs.mkdir(root, { recursive: true });
-  const realRoot = await fs.realpath(root);
-  let dir = realRoot;
-  for (const name of parts.slice(0, -1)) {
-    dir = await enterDirectory(realRoot, path.join(dir, name));
-  }
-  const target = path.join(dir, parts[parts.length - 1]);
-  const existing = await fs.lstat(target).catch(() => undefined);
-  if (existing && !existing.isFile()) {
-    throw new AppError('InvalidRequest', 'The download path names something that is not a regular file (a folder or a symlink).');
-  }
-  return filesFor(target);
-}
-
-/** Returns the real path of `candidate`, created if missing; refuses one that resolves outside the root. */
-async function enterDirectory(realRoot: string, candidate: string): Promise<string> {
+async function walkFolders(
+  root: string,
+  folders: string[],
+  create: boolean,
+): Promise<{ dir: DirectoryHandle; created: CreatedFolder[]; held: DirectoryHandle[] } | undefined> {
+  await fs.mkdir(root, { recursive: true, mode: 0o750 });
+  let dir = await DirectoryHandle.open(root, '');
+  const created: CreatedFolder[] = [];
+  const held: DirectoryHandle[] = [];
   try {
-    await fs.mkdir(candidate, { mode: 0o755 });
+    for (const name of folders) {
+      const next = await dir.child(name, create);
+      if (!next) {
+        await closeAll([dir, ...held]);
+        return undefined;
+      }
+      if (next.created) {
+        created.push({ parent: dir, name });
+        held.push(dir);
+      } else if (!held.includes(dir)) {
+        await dir.close();
+      }
+      dir = next.dir;
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await removeCreated(created);
+    await closeAll([dir, ...held]);
+    throw err;
   }
-  const real = await fs.realpath(candidate);
-  if (!isInside(realRoot, real)) {
-    throw new AppError('InvalidRequest', 'The download path leads outside the download root (through a symlink).');
-  }
-  const stat = await fs.stat(real);
-  if (!stat.isDirectory()) throw new AppError('InvalidRequest', 'A folder in the download path is a file.');
-  return real;
+  return { dir, created, held };
 }
 
-export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+function targetIn(dir: DirectoryHandle, name: string, shownAs: string, created: CreatedFolder[], held: DirectoryHandle[]): TargetFiles {
+  let released = false;
+  return {
+    dir,
+    name,
+    ...sideFilesOf(name),
+    shownAs,
+    async release(remove) {
+      if (released) return;
+      released = true;
+      if (remove) await removeCreated(created);
+      await closeAll([dir, ...held]);
+    },
+  };
 }
 
-/** Opens the temporary file for positional writes without following a planted symlink. */
-export function openTemp(temp: string): Promise<fs.FileHandle> {
-  return fs.open(temp, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+/** Refuses a folder, symlink or anything else but a regular file at the target. */
+async function refuseNonFile(files: TargetFiles): Promise<void> {
+  const existing = await files.dir.lstat(files.name);
+  if (existing && !existing.isFile()) {
+    throw new AppError('InvalidRequest', `The download path ${files.shownAs} names something that is not a regular file (a folder or a symlink).`);
+  }
+}
+
+/** Deepest first, stopping at the first folder that is not empty (everything above it is not either). */
+async function removeCreated(created: CreatedFolder[]): Promise<void> {
+  for (const folder of [...created].reverse()) {
+    if (!(await folder.parent.removeEmptyFolder(folder.name))) return;
+  }
+}
+
+async function closeAll(dirs: DirectoryHandle[]): Promise<void> {
+  await Promise.all([...new Set(dirs)].map((d) => d.close()));
 }

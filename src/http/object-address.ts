@@ -1,5 +1,6 @@
 import { isValidBucketName } from '../access-policy';
 import { AppError } from '../errors';
+import { objectKeyProblem } from '../oss/object-key';
 
 /**
  * The bucket and key named by a request path `/v1/objects/{bucket}/{key}`.
@@ -14,8 +15,6 @@ export interface ObjectAddress {
 }
 
 const OBJECT_PATH = /^\/v1\/objects\/([^/]*)(?:\/(.*))?$/s;
-/** OSS's limit on a key, in UTF-8 bytes. */
-export const MAX_KEY_BYTES = 1023;
 
 export function parseBucket(rawPath: string): string {
   const match = OBJECT_PATH.exec(rawPath);
@@ -32,20 +31,8 @@ export function parseBucket(rawPath: string): string {
 export function parseObjectAddress(rawPath: string): ObjectAddress {
   const bucket = parseBucket(rawPath);
   const key = decodeOnce(OBJECT_PATH.exec(rawPath)?.[2] ?? '', 'object key');
-  if (key === '') throw new AppError('InvalidRequest', 'The object key is empty.');
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    throw new AppError('InvalidRequest', `The object key is longer than ${MAX_KEY_BYTES} bytes in UTF-8.`);
-  }
-  // OSS refuses keys that start with / or \ and ali-oss would silently strip a leading /.
-  if (key.startsWith('/') || key.startsWith('\\')) {
-    throw new AppError('InvalidRequest', 'The object key must not start with / or \\.');
-  }
-  if (key.includes('\0')) throw new AppError('InvalidRequest', 'The object key contains a NUL character.');
-  // HTTP clients (ali-oss's urllib among them) resolve . and .. segments in a URL, so OSS would be asked
-  // for another key than the one checked against OSS_ALLOW and the caller's scope: refuse them.
-  if (key.split('/').some((s) => s === '.' || s === '..')) {
-    throw new AppError('InvalidRequest', 'The object key must not contain . or .. segments.');
-  }
+  const problem = objectKeyProblem(key);
+  if (problem) throw new AppError('InvalidRequest', `The object key ${problem}.`);
   return { bucket, key };
 }
 

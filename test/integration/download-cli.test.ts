@@ -2,11 +2,9 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Crc64 } from '../../src/crc64';
-import { readCheckpoint } from '../../src/downloads/checkpoint';
-import { filesFor } from '../../src/downloads/target-path';
 import { planParts } from '../../src/downloads/part-plan';
 import { cliEnv, runCli } from '../support/cli-process';
-import { checkpointWith, filesUnder, rangesFetched } from '../support/downloads';
+import { checkpointOf, checkpointWith, filesUnder, rangesFetched, readCheckpointFile } from '../support/downloads';
 import { BUCKET, startStack, type Stack } from '../support/stack';
 
 const MiB = 1024 * 1024;
@@ -70,7 +68,7 @@ describe('oss-download get (the command line, as a child process)', () => {
     const target = path.join(dir, 'interrupt.bin');
     stack.oss.injectFault({ kind: 'bandwidth', bytesPerSecond: 2 * MiB, match: { key: 'interrupt.bin' }, times: Infinity });
     const run = runCli(['get', '--part-size', '1', '--threshold', '1', '-p', '2', `oss://${BUCKET}/interrupt.bin`, target], cliEnv(stack));
-    await checkpointWith(filesFor(target).checkpoint, 1);
+    await checkpointWith(checkpointOf(target), 1);
     run.child.kill('SIGINT');
     const result = await run.exited;
     expect(result.code).toBe(130);
@@ -86,13 +84,13 @@ describe('oss-download get (the command line, as a child process)', () => {
     // Slow every connection so the kill lands mid-download.
     stack.oss.injectFault({ kind: 'bandwidth', bytesPerSecond: 4 * MiB, match: { key: 'resume.bin' }, times: Infinity });
     const first = runCli(args, cliEnv(stack));
-    const checkpointFile = filesFor(target).checkpoint;
+    const checkpointFile = checkpointOf(target);
     await checkpointWith(checkpointFile, 6);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     expect(existsSync(target)).toBe(false);
 
-    const saved = (await readCheckpoint(checkpointFile))!;
+    const saved = readCheckpointFile(checkpointFile)!;
     const missing = planParts(size, MiB, MiB)
       .filter((p) => saved.parts[p.index] === undefined)
       .map((p) => `${p.start}-${p.end}`);

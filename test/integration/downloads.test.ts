@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DownloadManager } from '../../src/downloads/download-manager';
 import { defaultRetryPolicy } from '../../src/downloads/retry';
-import { filesFor } from '../../src/downloads/target-path';
 import type { ObjectStore } from '../../src/oss/object-store';
-import { api, awaitFault, checkpointWith, filesUnder, postDownload, rangesFetched } from '../support/downloads';
+import { api, awaitFault, checkpointOf, checkpointWith, filesUnder, postDownload, rangesFetched } from '../support/downloads';
 import { awaitRequestEnd, BUCKET, startStack, type Stack } from '../support/stack';
 
 const KiB = 1024;
@@ -181,10 +180,11 @@ describe('download paths stay inside DOWNLOAD_ROOT', () => {
     expect(readFileSync(path.join(root, '%2e%2e', 'victim.txt'), 'utf8')).toBe('payload');
   });
 
-  it('follows a symlink that stays inside the root', async () => {
+  it('does not follow a symlink even when it stays inside the root: what it points at may change during the job', async () => {
     const res = await postDownload(stack, { bucket: BUCKET, key: 'payload.txt', path: 'inside-link/ok.txt' });
-    expect(res.status).toBe(201);
-    expect(readFileSync(path.join(root, 'inside', 'ok.txt'), 'utf8')).toBe('payload');
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/inside-link.*symlink/);
+    expect(filesUnder(path.join(root, 'inside'))).toEqual([]);
   });
 });
 
@@ -305,7 +305,7 @@ describe('download drain and resume (DOWNLOAD_RESUME_ON_START)', () => {
   let root: string;
   const config = { ...PARTS, parallelism: 2, resumeOnStart: true };
   const manager = () =>
-    new DownloadManager({ store: stack.store, root, config, clock: stack.serviceClock, retry: { ...defaultRetryPolicy, sleep: async () => undefined } });
+    new DownloadManager({ store: stack.store, root, allow: '*', config, clock: stack.serviceClock, retry: { ...defaultRetryPolicy, sleep: async () => undefined } });
 
   beforeAll(async () => {
     stack = await startStack({ downloads: { config } });
@@ -322,8 +322,9 @@ describe('download drain and resume (DOWNLOAD_RESUME_ON_START)', () => {
     stack.oss.putGeneratedObject(BUCKET, key, 2 * MiB, 31);
     stack.oss.injectFault({ kind: 'stall-mid-body', afterBytes: 10_000, match: { key } });
     const first = manager();
-    const { job } = await first.submit({ bucket: BUCKET, key, path: `resume/${key}`, overwrite: false });
-    await checkpointWith(filesFor(path.join(root, 'resume', key)).checkpoint, 7);
+    mkdirSync(path.join(root, 'resume'), { recursive: true }); // watched before the job creates it
+    const { job } = await first.submit({ bucket: BUCKET, key, path: `resume/${key}`, overwrite: false, owner: '(open)' });
+    await checkpointWith(checkpointOf(path.join(root, 'resume', key)), 7);
     await first.drain();
     expect(job.state).toBe('failed');
     expect(job.error?.code).toBe('NotReady');

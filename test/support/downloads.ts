@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, watch } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, watch } from 'node:fs';
 import path from 'node:path';
 import type { RecordedRequest } from '../../emulators/oss/oss-emulator';
-import { readCheckpoint, type Checkpoint } from '../../src/downloads/checkpoint';
+import { parseCheckpoint, type Checkpoint } from '../../src/downloads/checkpoint';
+import { sideFilesOf } from '../../src/downloads/download-path';
 import type { Stack } from './stack';
 
 /** Helpers for the /v1/downloads tests: the API over real HTTP, and what the disk holds. */
@@ -24,6 +25,16 @@ export async function api(stack: Stack, method: string, url: string, body?: unkn
 
 export function postDownload(stack: Stack, body: unknown, wait = true): Promise<ApiAnswer> {
   return api(stack, 'POST', `/v1/downloads${wait ? '?wait=true' : ''}`, body);
+}
+
+/** The checkpoint at `file`, read as a test reads it: by path. */
+export function readCheckpointFile(file: string): Checkpoint | undefined {
+  return existsSync(file) ? parseCheckpoint(readFileSync(file, 'utf8')) : undefined;
+}
+
+/** The checkpoint file beside the download target `target`. */
+export function checkpointOf(target: string): string {
+  return path.join(path.dirname(target), sideFilesOf(path.basename(target)).checkpoint);
 }
 
 /** Every file below `dir`, relative, hidden temporaries included. */
@@ -72,7 +83,7 @@ export function checkpointWith(file: string, parts: number, timeoutMs = 30_000):
       checking = true;
       do {
         again = false;
-        const checkpoint = await readCheckpoint(file);
+        const checkpoint = readCheckpointFile(file);
         if (checkpoint && Object.keys(checkpoint.parts).length >= parts) {
           finish(undefined, checkpoint);
           break;

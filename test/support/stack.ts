@@ -130,6 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ? new DownloadManager({
           store: options.downloads.wrapStore?.(store) ?? store,
           root: downloadRoot,
+          allow: config.allow,
           config: { ...config.downloads, ...options.downloads.config },
           clock: serviceClock,
           metrics,

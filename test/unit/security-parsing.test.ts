@@ -1,6 +1,6 @@
 import { cidrMatcher, parseCidrs } from '../../src/http/cidr-allowlist';
 import { forwardedRange } from '../../src/http/range';
-import { relativePath } from '../../src/http/relative-path';
+import { downloadPath } from '../../src/downloads/download-path';
 import { parseTrustProxy } from '../../src/http/trust-proxy';
 import { ConfigError, loadConfig } from '../../src/config';
 
@@ -49,13 +49,13 @@ describe('forwardedRange', () => {
   });
 });
 
-describe('relativePath', () => {
+describe('downloadPath', () => {
   it.each(['a', 'a/b.bin', 'dir/.hidden', 'a..b/c'])('accepts %j', (p) => {
-    expect(relativePath.safeParse(p).success).toBe(true);
+    expect(downloadPath.safeParse(p).success).toBe(true);
   });
 
   it.each(['', '/etc/passwd', '../x', 'a/../b', 'a/./b', 'a//b', 'a/', 'a\\b', 'a\u0000b', 'C:/x', 'p'.repeat(1025)])('refuses %j', (p) => {
-    expect(relativePath.safeParse(p).success).toBe(false);
+    expect(downloadPath.safeParse(p).success).toBe(false);
   });
 });
 

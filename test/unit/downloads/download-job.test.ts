@@ -1,7 +1,7 @@
 import { DownloadJob } from '../../../src/downloads/download-job';
 import { AppError } from '../../../src/errors';
 
-const REQUEST = { bucket: 'bkt', key: 'a/b.bin', path: 'b.bin', overwrite: false };
+const REQUEST = { owner: 'reader', bucket: 'bkt', key: 'a/b.bin', path: 'b.bin', overwrite: false };
 
 describe('DownloadJob.view', () => {
   it('reports throughput over this run only, not the bytes resumed from a checkpoint', () => {

@@ -1,43 +1,111 @@
-import { checkRelativePath, filesFor, isInside } from '../../../src/downloads/target-path';
+import { execFileSync } from 'node:child_process';
+import { constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { findJobTarget, jobTargetExists, openJobTarget } from '../../../src/downloads/target-path';
 
-describe('checkRelativePath', () => {
-  it('splits a plain relative path into its components', () => {
-    expect(checkRelativePath('models/v1/./weights.bin')).toEqual(['models', 'v1', 'weights.bin']);
+/**
+ * The folder walk a job does under DOWNLOAD_ROOT, against a tree a hostile
+ * local writer has prepared or changes while the job holds its folders.
+ */
+describe('openJobTarget', () => {
+  let sandbox: string;
+  let root: string;
+  let outside: string;
+  beforeEach(() => {
+    sandbox = mkdtempSync(path.join(tmpdir(), 'target-path-'));
+    root = path.join(sandbox, 'root');
+    outside = path.join(sandbox, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+  });
+  afterEach(() => rmSync(sandbox, { recursive: true, force: true }));
+
+  it('creates the folders on the way and removes the ones it created, still empty, when released after a failure', async () => {
+    mkdirSync(path.join(root, 'kept'));
+    const files = await openJobTarget(root, 'kept/new/deeper/f.bin');
+    expect(existsSync(path.join(root, 'kept/new/deeper'))).toBe(true);
+    await files.release(true);
+    expect(readdirSync(root)).toEqual(['kept']);
+    expect(readdirSync(path.join(root, 'kept'))).toEqual([]);
   });
 
-  it.each([
-    ['', 'empty'],
-    ['..', 'a parent step'],
-    ['a/../../b', 'a parent step inside'],
-    ['/etc/passwd', 'absolute'],
-    ['a\\..\\b', 'a backslash'],
-    ['a\u0000b', 'NUL'],
-    ['a/\u001bb', 'a control character'],
-    ['x'.repeat(256), 'a component over 255 bytes'],
-    ['é'.repeat(120), 'a file name too long for the temporary names beside it (UTF-8 bytes)'],
-    ['a/'.repeat(2049), 'a path over 4096 bytes'],
-    ['./', 'no file'],
-    ['a/.b.oss-download', 'a temporary file name'],
-  ])('refuses %j (%s)', (relative) => {
-    expect(() => checkRelativePath(relative)).toThrow(expect.objectContaining({ code: 'InvalidRequest' }));
+  it('leaves a created folder that another job wrote into', async () => {
+    const files = await openJobTarget(root, 'shared/a/f.bin');
+    writeFileSync(path.join(root, 'shared/other.bin'), 'x');
+    await files.release(true);
+    expect(readdirSync(path.join(root, 'shared'))).toEqual(['other.bin']);
+  });
+
+  it('refuses a folder on the path that is a symlink, writing nothing outside', async () => {
+    symlinkSync(outside, path.join(root, 'link'));
+    await expect(openJobTarget(root, 'link/sub/f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('refuses a target that is a symlink or a folder', async () => {
+    symlinkSync(path.join(outside, 'victim'), path.join(root, 'f.bin'));
+    mkdirSync(path.join(root, 'dir.bin'));
+    await expect(openJobTarget(root, 'f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    await expect(openJobTarget(root, 'dir.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
+  });
+
+  it('keeps writing into the folder it opened after that folder is swapped for a symlink to outside', async () => {
+    const files = await openJobTarget(root, 'models/f.bin');
+    renameSync(path.join(root, 'models'), path.join(root, 'moved'));
+    symlinkSync(outside, path.join(root, 'models'));
+    const temp = await files.dir.openFile(files.temp, constants.O_RDWR | constants.O_CREAT);
+    await temp.writeFile('bytes');
+    await temp.close();
+    await files.dir.rename(files.temp, files.name);
+    await files.release(false);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(readdirSync(path.join(root, 'moved'))).toEqual(['f.bin']);
+  });
+
+  it.each(['temp', 'checkpoint', 'checkpointNext'] as const)('refuses a symlink at the %s side file instead of writing through it', async (side) => {
+    const files = await openJobTarget(root, 'f.bin');
+    symlinkSync(path.join(outside, 'victim'), path.join(root, files[side]));
+    await expect(files.dir.openFile(files[side], constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC)).rejects.toMatchObject({ code: 'Conflict' });
+    await files.release(false);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it.each(['temp', 'checkpoint', 'checkpointNext'] as const)('refuses a FIFO at the %s side file at once, for reading and writing', async (side) => {
+    const files = await openJobTarget(root, 'f.bin');
+    execFileSync('mkfifo', [path.join(root, files[side])]);
+    // Without O_NONBLOCK either open would block a libuv thread until a writer or reader came.
+    await expect(files.dir.openFile(files[side], constants.O_RDONLY)).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(files.dir.openFile(files[side], constants.O_WRONLY | constants.O_CREAT)).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(files.dir.openFile(files[side], constants.O_RDWR | constants.O_CREAT)).rejects.toMatchObject({ code: 'Conflict' });
+    await files.release(false);
+  });
+
+  it('refuses a path the rule refuses before touching the disk', async () => {
+    await expect(openJobTarget(root, 'a/../../escape')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(readdirSync(root)).toEqual([]);
   });
 });
 
-describe('filesFor', () => {
-  it('puts the hidden temporary file and checkpoint beside the target', () => {
-    expect(filesFor('/root/a/model.bin')).toEqual({
-      target: '/root/a/model.bin',
-      temp: '/root/a/.model.bin.oss-download',
-      checkpoint: '/root/a/.model.bin.oss-download.json',
-    });
-  });
-});
+describe('findJobTarget and jobTargetExists', () => {
+  let root: string;
+  beforeEach(() => (root = mkdtempSync(path.join(tmpdir(), 'target-find-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-describe('isInside', () => {
-  it('is true strictly below the root only', () => {
-    expect(isInside('/r', '/r/a')).toBe(true);
-    expect(isInside('/r', '/r')).toBe(false);
-    expect(isInside('/r', '/rx/a')).toBe(false);
-    expect(isInside('/r', '/')).toBe(false);
+  it('create nothing and say whether the target is there', async () => {
+    expect(await findJobTarget(root, 'a/b/f.bin')).toBeUndefined();
+    expect(await jobTargetExists(root, 'a/b/f.bin')).toBe(false);
+    expect(readdirSync(root)).toEqual([]);
+    mkdirSync(path.join(root, 'a/b'), { recursive: true });
+    writeFileSync(path.join(root, 'a/b/f.bin'), 'x');
+    expect(await jobTargetExists(root, 'a/b/f.bin')).toBe(true);
+  });
+
+  it('do not look through a symlinked folder', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'target-outside-'));
+    writeFileSync(path.join(outside, 'f.bin'), 'x');
+    symlinkSync(outside, path.join(root, 'link'));
+    await expect(jobTargetExists(root, 'link/f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    rmSync(outside, { recursive: true, force: true });
   });
 });

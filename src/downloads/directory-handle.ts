@@ -1,0 +1,165 @@
+import { constants, type Stats } from 'node:fs';
+import fs, { type FileHandle } from 'node:fs/promises';
+import { AppError } from '../errors';
+
+/**
+ * A folder opened once, then used by handle: the download code never trusts
+ * the tree under DOWNLOAD_ROOT, which other local writers may change while a
+ * job runs (a folder swapped for a symlink, a FIFO planted at a side file).
+ *
+ * Node has no openat(), but on Linux a path through `/proc/self/fd/N` of a
+ * folder opened with O_DIRECTORY|O_NOFOLLOW resolves relative to that folder,
+ * wherever its old path now leads: the kernel follows the descriptor, not the
+ * name. Every name given here is one component, and every open adds
+ * O_NOFOLLOW (a symlink at the name is refused, never followed) and
+ * O_NONBLOCK (a FIFO or device never blocks a thread of libuv's small pool),
+ * then checks that what it opened is a regular file or a folder.
+ */
+
+const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+const FILE_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export class DirectoryHandle {
+  private constructor(
+    private readonly handle: FileHandle,
+    /** How messages name it (relative to DOWNLOAD_ROOT for jobs): never used to reach it again. */
+    readonly shownAs: string,
+  ) {}
+
+  /**
+   * Opens the folder at `path`. Only the last component is checked for a
+   * symlink: the path itself is the operator's (DOWNLOAD_ROOT, or a folder
+   * named on the command line).
+   */
+  static async open(path: string, shownAs = path): Promise<DirectoryHandle> {
+    return new DirectoryHandle(await fs.open(path, DIRECTORY_FLAGS).catch(refusal(shownAs)), shownAs);
+  }
+
+  /** `name` as a caller sees it: relative to the folder the walk started from. */
+  private show(name: string): string {
+    return this.shownAs === '' ? name : `${this.shownAs}/${name}`;
+  }
+
+  /** The kernel resolves this path inside the folder this handle holds, whatever its name now leads to. */
+  pathOf(name: string): string {
+    if (name === '' || name.includes('/') || name === '.' || name === '..') {
+      throw new Error(`not a single path component: ${JSON.stringify(name)}`);
+    }
+    return `/proc/self/fd/${this.handle.fd}/${name}`;
+  }
+
+  /** The folder itself, for statfs and stat: the descriptor's own path. */
+  get selfPath(): string {
+    return `/proc/self/fd/${this.handle.fd}`;
+  }
+
+  /**
+   * The sub-folder `name`, created (mode 0750) when `create` is set and it is
+   * missing; `undefined` when it is missing and not created. A symlink or
+   * anything else that is not a folder is refused (400): the caller's path
+   * cannot be used, whatever a symlink there points at now.
+   */
+  async child(name: string, create: boolean): Promise<{ dir: DirectoryHandle; created: boolean } | undefined> {
+    let created = false;
+    if (create) {
+      created = await fs.mkdir(this.pathOf(name), { mode: 0o750 }).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') return false;
+          throw err;
+        },
+      );
+    }
+    try {
+      const handle = await fs.open(this.pathOf(name), DIRECTORY_FLAGS);
+      return { dir: new DirectoryHandle(handle, this.show(name)), created };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !create) return undefined;
+      if (code === 'ELOOP' || code === 'ENOTDIR') {
+        throw new AppError('InvalidRequest', `${this.show(name)} on the download path is a symlink or a file, not a folder; downloads never follow symlinks.`);
+      }
+      throw err;
+    }
+  }
+
+  /** Opens a regular file in this folder; a symlink, FIFO, socket or device there is refused (409). */
+  async openFile(name: string, flags: number, mode = 0o640): Promise<FileHandle> {
+    const handle = await fs.open(this.pathOf(name), flags | FILE_FLAGS, mode).catch(refusal(this.show(name)));
+    const stat = await handle.stat().catch(async (err: unknown) => {
+      await handle.close();
+      throw err;
+    });
+    if (!stat.isFile()) {
+      await handle.close();
+      throw notRegular(this.show(name));
+    }
+    return handle;
+  }
+
+  /** What is at `name`, without following a symlink; undefined when nothing is. */
+  lstat(name: string): Promise<Stats | undefined> {
+    return fs.lstat(this.pathOf(name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+  }
+
+  /** rename(2) replaces whatever is at `to` itself, a symlink included: nothing is followed. */
+  async rename(from: string, to: string): Promise<void> {
+    await fs.rename(this.pathOf(from), this.pathOf(to)).catch(refusal(this.show(to)));
+  }
+
+  /** link(2) does not follow a symlink at `from`, and fails with EEXIST rather than replace `to`. */
+  async link(from: string, to: string): Promise<void> {
+    await fs.link(this.pathOf(from), this.pathOf(to));
+  }
+
+  async unlink(name: string): Promise<void> {
+    await fs.unlink(this.pathOf(name));
+  }
+
+  /** Removes each name, ignoring any failure: cleanup after a job, which must not hide the job's own error. */
+  async unlinkQuietly(...names: string[]): Promise<void> {
+    await Promise.all(names.map((n) => this.unlink(n).catch(() => undefined)));
+  }
+
+  /** Removes the sub-folder `name` if it is empty; true when it did. */
+  removeEmptyFolder(name: string): Promise<boolean> {
+    return fs.rmdir(this.pathOf(name)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** fsync of the folder: a rename or link in it is durable after this. */
+  async sync(): Promise<void> {
+    await this.handle.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+/** Maps what open/rename say about a hostile tree to a caller's error; anything else is passed on. */
+function refusal(shownAs: string): (err: unknown) => never {
+  return (err) => {
+    switch ((err as NodeJS.ErrnoException).code) {
+      case 'ELOOP': // O_NOFOLLOW met a symlink
+      case 'ENOTDIR':
+      case 'ENXIO': // a FIFO without a reader, or a socket
+      case 'EISDIR':
+        throw notRegular(shownAs);
+      default:
+        throw err;
+    }
+  };
+}
+
+function notRegular(shownAs: string): AppError {
+  return new AppError(
+    'Conflict',
+    `${shownAs} is not a regular file or folder (a symlink, FIFO, socket or device); the download does not write through it. Remove it and try again.`,
+  );
+}
