@@ -1,15 +1,19 @@
 /**
  * The download queue, fair between callers: the next job to start is the
- * oldest queued job of the caller with the fewest jobs running, so one
- * caller's many queued jobs never keep another caller's job waiting behind
- * more than one of them.
+ * oldest queued job of the caller with the fewest jobs running and, among
+ * those, of the caller served longest ago (round robin). One caller's many
+ * queued jobs never keep another caller's job waiting behind more than one
+ * of them.
  */
 export class FairQueue<T> {
   /** Owner → its queued items, oldest first. */
   private readonly queued = new Map<string, T[]>();
   /** Owner → items started and not yet finished. */
   private readonly running = new Map<string, number>();
-  /** Arrival order of every queued item, to break ties between owners. */
+  /** Owner → when it last had an item started (a count of starts); owners never served come first. */
+  private readonly lastServed = new Map<string, number>();
+  private starts = 0;
+  /** Arrival order of every queued item, the last tie-break between owners. */
   private readonly arrival = new Map<T, number>();
   private arrivals = 0;
 
@@ -33,6 +37,7 @@ export class FairQueue<T> {
     if (chosen === undefined) return undefined;
     const item = this.take(chosen, 0);
     this.running.set(chosen, (this.running.get(chosen) ?? 0) + 1);
+    this.lastServed.set(chosen, this.starts++);
     return item;
   }
 
@@ -62,6 +67,9 @@ export class FairQueue<T> {
     const mine = this.running.get(owner) ?? 0;
     const theirs = this.running.get(than) ?? 0;
     if (mine !== theirs) return mine < theirs;
+    const myTurn = this.lastServed.get(owner) ?? -1;
+    const theirTurn = this.lastServed.get(than) ?? -1;
+    if (myTurn !== theirTurn) return myTurn < theirTurn;
     return this.arrival.get(head)! < this.arrival.get(this.queued.get(than)![0])!;
   }
 

@@ -21,6 +21,8 @@ export const CALLERS = {
   'pub-reader': [`read=${PUBLIC_BUCKET}/pub/`],
   prometheus: ['metrics'],
   downloader: [`read=${BUCKET}`, 'downloads'],
+  'downloader-b': [`read=${BUCKET}`, 'downloads'],
+  'downloader-c': [`read=${BUCKET}`, 'downloads'],
 } as const;
 export type CallerName = keyof typeof CALLERS;
 
