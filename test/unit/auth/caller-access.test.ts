@@ -1,28 +1,16 @@
 import express from 'express';
 import request from 'supertest';
 import { authenticateCallers, callerOwner, requireDownloadPath, requireScope } from '../../../src/auth/caller-access';
-import { bearerToken, type Authenticator } from '../../../src/auth/authenticator';
+import type { Authenticator } from '../../../src/auth/authenticator';
 import type { Principal } from '../../../src/auth/token-file';
-import { AppError } from '../../../src/errors';
 import { problemHandler } from '../../../src/http/problem';
-
-/** Tokens as the test names them: the token is the principal's name, padded to a valid length. */
-class StaticAuthenticator implements Authenticator {
-  constructor(private readonly principals: Principal[]) {}
-  authenticate(authorization: string | undefined): Principal {
-    const token = bearerToken(authorization);
-    const found = this.principals.find((p) => `${p.name}-token-xxxxxxxx` === token);
-    if (!found) throw new AppError('Unauthorized', 'unknown', { headers: { 'WWW-Authenticate': 'Bearer' } });
-    return found;
-  }
-}
+import { bearer, StaticAuthenticator } from '../../support/static-authenticator';
 
 const principal = (name: string, downloads: string[]): Principal => ({ name, read: [{ bucket: 'bkt', prefix: '' }], downloads, metrics: false });
 const models = principal('models-team', ['models/']);
 const data = principal('data-team', ['datasets/2024-', 'shared/data/']);
 const ops = principal('ops', ['']);
 const reader = principal('reader', []);
-const bearer = (p: Principal) => `Bearer ${p.name}-token-xxxxxxxx`;
 
 /** What the downloads route does with a body's path, behind the authentication middleware createApp installs. */
 function probe(auth: Authenticator | undefined) {
