@@ -31,7 +31,7 @@ export async function loadAuthenticator(config: AuthConfig, logger: Logger): Pro
 /**
  * SIGHUP means "reload the tokens file". Running open there is none, and
  * node's default action for SIGHUP ends the process (exit 129, no drain): an
- * operator's habitual `kill -HUP` or `systemctl reload` must not take the service down.
+ * operator's habitual `kill -HUP` (log rotation, a reload by habit) must not take the service down.
  */
 function ignoreSighup(logger: Logger): void {
   process.on('SIGHUP', () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: no tokens file to reload (running open)'));
