@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList, type AllowList } from './access-policy';
 import { parseCidrs } from './http/cidr-allowlist';
-import { DEFAULT_HTTP_LIMITS as D } from './http/limits';
+import { DEFAULT_HTTP_LIMITS as D, defaultStreamsPerToken } from './http/limits';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy';
 
 /**
@@ -53,6 +53,8 @@ export interface HttpLimits {
   maxUrlBytes: number;
   maxJsonBodyBytes: number;
   maxConcurrentStreams: number;
+  /** Object streams one token caller may hold open (open mode has one caller: no per-caller cap). */
+  maxStreamsPerToken: number;
   maxDownloadsPerToken: number;
   /** Disconnect a caller that has read nothing of a response for this long. */
   clientStallTimeoutMs: number;
@@ -180,6 +182,8 @@ const envSchema = z.object({
   HTTP_MAX_URL_BYTES: positive(D.maxUrlBytes, 65_536, 256),
   JSON_BODY_LIMIT_BYTES: positive(D.maxJsonBodyBytes, 1_048_576, 256),
   MAX_CONCURRENT_STREAMS: positive(D.maxConcurrentStreams, 100_000),
+  // Its default follows MAX_CONCURRENT_STREAMS (defaultStreamsPerToken), so it is filled in below.
+  MAX_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).optional(),
   MAX_DOWNLOADS_PER_TOKEN: positive(D.maxDownloadsPerToken, 10_000),
   CLIENT_STALL_TIMEOUT_SECONDS: positive(D.clientStallTimeoutMs / 1000, 86_400),
 });
@@ -212,6 +216,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
   if (e.SHUTDOWN_GRACE_SECONDS > e.SHUTDOWN_DRAIN_SECONDS) {
     throw new ConfigError(['SHUTDOWN_GRACE_SECONDS: must not be larger than SHUTDOWN_DRAIN_SECONDS']);
+  }
+  if (e.MAX_STREAMS_PER_TOKEN !== undefined && e.MAX_STREAMS_PER_TOKEN > e.MAX_CONCURRENT_STREAMS) {
+    throw new ConfigError(['MAX_STREAMS_PER_TOKEN: must not be larger than MAX_CONCURRENT_STREAMS']);
   }
   return deepFreeze({
     port: e.PORT,
@@ -252,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       maxUrlBytes: e.HTTP_MAX_URL_BYTES,
       maxJsonBodyBytes: e.JSON_BODY_LIMIT_BYTES,
       maxConcurrentStreams: e.MAX_CONCURRENT_STREAMS,
+      maxStreamsPerToken: e.MAX_STREAMS_PER_TOKEN ?? defaultStreamsPerToken(e.MAX_CONCURRENT_STREAMS),
       maxDownloadsPerToken: e.MAX_DOWNLOADS_PER_TOKEN,
       clientStallTimeoutMs: e.CLIENT_STALL_TIMEOUT_SECONDS * 1000,
     },

@@ -45,7 +45,7 @@ export function findEntry(entries: readonly TokenEntry[], token: string): TokenE
 /**
  * Tokens from AUTH_TOKENS_FILE, reloaded when the file changes (the folder is
  * watched, so an editor's or a ConfigMap's replace-by-rename is seen) or on
- * SIGHUP (server.ts calls reload()). A file that does not parse, or has gone,
+ * SIGHUP (load-authenticator.ts calls reload()). A file that does not parse, or has gone,
  * leaves the last good set in force and logs why; at start it stops the process.
  * Emits 'reload' with `{ ok, tokens }` after each attempt.
  */

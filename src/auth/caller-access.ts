@@ -80,37 +80,61 @@ export type ScopeTarget = { bucket: string; key: string } | 'downloads';
 /**
  * Throws 403 NotAllowed unless the caller's token covers `target`: an object
  * (`key`, or a listing prefix: a listing must lie inside a read scope) or
- * the right to create downloads. Open mode allows everything.
+ * the downloads API at all (any `downloads` scope; where a job may write is
+ * requireDownloadPath's question). Open mode allows everything.
  */
 export function requireScope(req: Request, target: ScopeTarget): void {
-  const caller = callers.get(req);
-  if (caller === undefined) throw new AppError('InternalError', 'The caller was not authenticated before a scope check.');
-  if (caller.kind === 'open') return;
-  if (caller.kind === 'anonymous') throw new AppError('Unauthorized', 'This endpoint needs a bearer token.');
-  const { principal } = caller;
+  const principal = tokenPrincipal(req);
+  if (principal === undefined) return;
   if (target === 'downloads') {
-    if (!principal.downloads) throw notAllowed(principal, 'may not create downloads');
+    if (principal.downloads.length === 0) throw notAllowed(principal, 'may not create downloads');
     return;
   }
   if (!allows(principal.read, target.bucket, target.key)) throw notAllowed(principal, 'has no read scope for this object or prefix');
 }
 
-/** Throws 403 NotAllowed unless the caller may write `path` (relative to DOWNLOAD_ROOT). */
-export function requireDownloadPath(req: Request, _path: string): void {
-  requireScope(req, 'downloads');
+/**
+ * Throws 403 NotAllowed unless one of the caller's `downloads` prefixes is a
+ * literal prefix of `path` (relative to DOWNLOAD_ROOT, already through the
+ * path rule): where a caller may create a job or overwrite a file. Open mode
+ * allows every path.
+ */
+export function requireDownloadPath(req: Request, path: string): void {
+  const principal = tokenPrincipal(req);
+  if (principal === undefined) return;
+  if (principal.downloads.length === 0) throw notAllowed(principal, 'may not create downloads');
+  if (!principal.downloads.some((prefix) => path.startsWith(prefix))) {
+    throw notAllowed(principal, 'may not download to this path (outside its downloads prefixes)');
+  }
 }
 
-/** The owner of what an open-mode caller creates: there is one caller, and it sees everything. */
+/** The one caller of open mode, for ownership and per-caller limits: no token name can be it. */
 export const OPEN_CALLER = '(open)';
 
-/** Who owns what this caller creates (download jobs): its token's name, or OPEN_CALLER when the service runs open. */
+/**
+ * Whom a download job belongs to: the token's name, or `(open)` in open mode
+ * (one caller). Token names are unique in the file, so a name is an identity;
+ * a token revoked and re-issued under the same name keeps its jobs.
+ */
 export function callerOwner(req: Request): string {
-  return callerName(req) ?? OPEN_CALLER;
+  return tokenPrincipal(req)?.name ?? OPEN_CALLER;
 }
 
 /** A download slot for the caller (one shared key when open); throws 429 TooManyRequests past the limit. */
 export function acquireDownloadSlot(req: Request, limiter: ConcurrencyLimiter): () => void {
   return limiter.acquire(callerOwner(req));
+}
+
+/**
+ * The token caller's principal; undefined in open mode. Fails closed: a request
+ * the middleware never saw is a 500, an anonymous one (an open path) a 401.
+ */
+function tokenPrincipal(req: Request): Principal | undefined {
+  const caller = callers.get(req);
+  if (caller === undefined) throw new AppError('InternalError', 'The caller was not authenticated before a scope check.');
+  if (caller.kind === 'open') return undefined;
+  if (caller.kind === 'anonymous') throw new AppError('Unauthorized', 'This endpoint needs a bearer token.');
+  return caller.principal;
 }
 
 function notAllowed(principal: Principal, what: string): AppError {

@@ -2,22 +2,30 @@ import { z } from 'zod';
 import { isValidBucketName, type AllowEntry } from '../access-policy';
 
 /**
- * AUTH_TOKENS_FILE: one caller per line, `#` starts a comment.
+ * AUTH_TOKENS_FILE: one caller per line, fields separated by whitespace; `#`
+ * starts a comment at the start of a line or after whitespace (a `#` inside a
+ * field is not one, and no scope may hold it: see scopeProblem).
  *
  *     # name          hash                   scopes
- *     reports-reader  sha256:9f86d081…0a08  read=demo-bucket/reports/ read=logs-bucket downloads
+ *     reports-reader  sha256:9f86d081…0a08  read=demo-bucket/reports/ read=logs-bucket downloads=reports/
  *     prometheus      sha256:60303ae2…c8b1  metrics
  *
  * Scopes: `read=bucket` or `read=bucket/prefix` (keys that start with prefix,
- * literally, like OSS_ALLOW), `downloads` (may create download jobs),
- * `metrics` (may read /metrics when METRICS_AUTH=token).
+ * literally, like OSS_ALLOW), `downloads` (may create download jobs anywhere
+ * under DOWNLOAD_ROOT), `downloads=PREFIX` (repeatable: only at paths relative
+ * to DOWNLOAD_ROOT that start with PREFIX, literally), `metrics` (may read
+ * /metrics when METRICS_AUTH=token).
  */
 
 export interface Principal {
   /** For logs and metrics; never the token. */
   readonly name: string;
   readonly read: readonly AllowEntry[];
-  readonly downloads: boolean;
+  /**
+   * Literal prefixes of the download paths (relative to DOWNLOAD_ROOT) the caller may write:
+   * `''` is anywhere under the root (the bare `downloads` scope); empty: no downloads at all.
+   */
+  readonly downloads: readonly string[];
   readonly metrics: boolean;
 }
 
@@ -35,14 +43,10 @@ export function isValidTokenName(name: string): boolean {
   return TOKEN_NAME.test(name) && !RESERVED_NAMES.has(name);
 }
 
-const scope = z.union([
-  z.literal('downloads'),
-  z.literal('metrics'),
-  z
-    .string()
-    .regex(/^read=[^\s/]+(\/\S*)?$/, 'must be read=bucket or read=bucket/prefix')
-    .refine((s) => isValidBucketName(s.slice(5).split('/')[0]), 'names an invalid bucket'),
-]);
+const scope = z.string().superRefine((text, ctx) => {
+  const problem = scopeProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const line = z.object({
   name: z.string().refine(isValidTokenName, 'must be 1 to 64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), not open, anonymous or rejected'),
@@ -56,7 +60,8 @@ export function parseTokenFile(text: string): TokenFileParse {
   const entries: TokenEntry[] = [];
   const errors: string[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
-    const content = raw.replace(/#.*$/, '').trim();
+    // A `#` inside a field is not a comment: cutting there would silently widen a scope.
+    const content = raw.replace(/(^|\s)#.*$/, '').trim();
     if (content === '') return;
     const [name, hash, ...scopes] = content.split(/\s+/);
     const parsed = line.safeParse({ name, hash, scopes });
@@ -81,7 +86,10 @@ function toEntry(data: z.infer<typeof line>): TokenEntry {
       const slash = target.indexOf('/');
       return slash === -1 ? { bucket: target, prefix: '' } : { bucket: target.slice(0, slash), prefix: target.slice(slash + 1) };
     });
-  return { name: data.name, hash: data.hash, read, downloads: data.scopes.includes('downloads'), metrics: data.scopes.includes('metrics') };
+  const downloads = data.scopes
+    .filter((s) => s === 'downloads' || s.startsWith(DOWNLOADS_EQ))
+    .map((s) => s.slice(DOWNLOADS_EQ.length));
+  return { name: data.name, hash: data.hash, read, downloads: [...new Set(downloads)], metrics: data.scopes.includes('metrics') };
 }
 
 function duplicates(entries: TokenEntry[]): string[] {
@@ -102,7 +110,50 @@ export function formatTokenLine(name: string, hash: string, scopes: readonly str
   return `${name} ${hash} ${scopes.join(' ')}`;
 }
 
+const DOWNLOADS_EQ = 'downloads=';
+
+/**
+ * Why `text` is not a scope, or undefined when it is one. The file parser and
+ * `token create` both use it, so a line the command prints always loads with
+ * the same meaning. The messages never quote the scope: a file's problems go
+ * to the log, and a raw token pasted into the wrong field must not.
+ */
+export function scopeProblem(text: string): string | undefined {
+  // In the file, whitespace ends a field and `#` may start a comment: such a scope could not be read back.
+  if (/[\s#]/.test(text)) return 'a scope cannot hold # or whitespace';
+  if (text === 'downloads' || text === 'metrics') return undefined;
+  if (text.startsWith(DOWNLOADS_EQ)) return downloadPrefixProblem(text.slice(DOWNLOADS_EQ.length));
+  if (text.startsWith('read=')) {
+    const target = text.slice(5);
+    return /^[^/]+(\/.*)?$/.test(target) && isValidBucketName(target.split('/')[0])
+      ? undefined
+      : 'must be a valid bucket name, optionally /prefix';
+  }
+  return 'must be read=BUCKET[/PREFIX], downloads, downloads=PREFIX or metrics';
+}
+
 /** Validates one scope as written on a line or on the command line. */
 export function isValidScope(text: string): boolean {
-  return scope.safeParse(text).success;
+  return scopeProblem(text) === undefined;
+}
+
+/**
+ * A downloads prefix is compared literally with the caller's path, so it is
+ * held to the path rule's shape: relative, `/`-separated, no empty, `.` or `..`
+ * folder. The part after the last `/` may be the start of a name (`models/gpt`).
+ */
+function downloadPrefixProblem(prefix: string): string | undefined {
+  if (prefix === '') return 'downloads= needs a prefix (the bare downloads scope means anywhere under DOWNLOAD_ROOT)';
+  if (!isWellFormed(prefix)) return 'a downloads prefix must be well-formed Unicode';
+  if (Buffer.byteLength(prefix, 'utf8') > 1024) return 'a downloads prefix must be at most 1024 bytes';
+  if (prefix.startsWith('/')) return 'a downloads prefix must be relative to DOWNLOAD_ROOT (no leading /)';
+  if (/[\p{Cc}\\]/u.test(prefix)) return 'a downloads prefix must not contain control characters or backslashes';
+  const folders = prefix.split('/').slice(0, -1);
+  if (folders.some((f) => f === '' || f === '.' || f === '..')) return 'a downloads prefix must not contain empty, . or .. folders';
+  return undefined;
+}
+
+/** String.prototype.isWellFormed: in Node 20, but not in TypeScript's ES2022 lib. */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }

@@ -1,5 +1,13 @@
 import type { HttpLimits } from '../config';
 
+/**
+ * MAX_STREAMS_PER_TOKEN when unset: a quarter of the process's streams, so
+ * one caller cannot take them all and at least four callers get a share.
+ */
+export function defaultStreamsPerToken(maxConcurrentStreams: number): number {
+  return Math.max(1, Math.floor(maxConcurrentStreams / 4));
+}
+
 /** The limits a service gets when nothing is configured (also the config defaults). */
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   headersTimeoutMs: 10_000,
@@ -9,6 +17,7 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxUrlBytes: 8_192,
   maxJsonBodyBytes: 16_384,
   maxConcurrentStreams: 256,
+  maxStreamsPerToken: defaultStreamsPerToken(256),
   maxDownloadsPerToken: 4,
   clientStallTimeoutMs: 60_000,
 });

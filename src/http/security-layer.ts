@@ -14,8 +14,8 @@ import type { TrustProxy } from './trust-proxy';
 /**
  * The guards in front of the routes, in the order a request meets them: URL size (414), the peer's network (ALLOW_CIDRS,
  * 403), the caller's token (401, /metrics 403), 405 for other methods on the
- * read-only paths (before Express answers OPTIONS by itself), the stream cap and the
- * slow-client guard. Header size and timeouts are the server's (http-server.ts).
+ * read-only paths (before Express answers OPTIONS by itself), the stream caps (process
+ * and per caller) and the slow-client guard. Header size and timeouts are the server's (http-server.ts).
  */
 export interface SecurityOptions {
   /** Caller authentication; absent: open (AUTH_MODE=none). */
@@ -41,12 +41,19 @@ export function securityLayer(options: SecurityOptions, metrics: Metrics): Secur
     limits.maxConcurrentStreams,
     () => new AppError('Overloaded', 'Too many object streams are open; try again shortly.', { headers: { 'Retry-After': '1' } }),
   );
+  const streamsPerCaller = new ConcurrencyLimiter(
+    limits.maxStreamsPerToken,
+    (name) =>
+      new AppError('Overloaded', `The caller ${name} already has ${limits.maxStreamsPerToken} object streams open; try again shortly.`, {
+        headers: { 'Retry-After': '1' },
+      }),
+  );
   const before: RequestHandler[] = [urlLengthLimit(limits.maxUrlBytes)];
   if (options.allowCidrs) before.push(peerAllowlist(cidrMatcher(options.allowCidrs)));
   before.push(
     authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true, registry: metrics.registry }),
     readOnlyPaths(['/healthz', '/readyz', '/metrics']),
-    streamGuard({ limiter: streams, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry }),
+    streamGuard({ limiter: streams, perCaller: streamsPerCaller, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry }),
   );
   return {
     before,

@@ -1,11 +1,15 @@
 import type { RequestHandler, Response } from 'express';
 import { Counter, type Registry } from 'prom-client';
+import { callerName } from '../auth/caller-access';
 import type { ConcurrencyLimiter } from '../auth/concurrency-limiter';
 
 /**
  * Limits on object streams, in front of GET /v1/objects/{bucket}/{key}:
  * - a cap on concurrent streams for the whole process (503 Overloaded before
  *   any OSS request), so a flood of downloads cannot exhaust sockets or memory;
+ * - a cap per token caller (503 Overloaded too), so one caller's slow streams
+ *   cannot take every slot of the process cap from the others. Open mode has
+ *   one caller, whom the process cap already bounds;
  * - a slow-client guard: a caller that reads nothing for `stallTimeoutMs`
  *   (the response stays blocked on backpressure, no 'drain') is disconnected.
  *   The pipeline then closes the OSS connection, so a caller that stops
@@ -13,7 +17,10 @@ import type { ConcurrencyLimiter } from '../auth/concurrency-limiter';
  *   slowly but steadily is left alone: every 'drain' restarts the clock.
  */
 export interface StreamGuardOptions {
+  /** The process-wide cap (MAX_CONCURRENT_STREAMS). */
   limiter: ConcurrencyLimiter;
+  /** The per-caller cap (MAX_STREAMS_PER_TOKEN), keyed by token name. */
+  perCaller: ConcurrencyLimiter;
   stallTimeoutMs: number;
   registry: Registry;
   now?: () => number;
@@ -30,7 +37,7 @@ export function streamGuard(options: StreamGuardOptions): RequestHandler {
   });
   return (req, res, next) => {
     if (req.method !== 'GET' || !OBJECT_PATH.test(req.path)) return next();
-    const release = options.limiter.acquire('streams');
+    const release = acquireStream(callerName(req), options);
     const stopWatch = watchStall(res, options.stallTimeoutMs, now, () => {
       disconnected.inc();
       req.log?.warn({ stallTimeoutMs: options.stallTimeoutMs }, 'caller read nothing: disconnected');
@@ -43,6 +50,22 @@ export function streamGuard(options: StreamGuardOptions): RequestHandler {
       stopWatch();
     });
     next();
+  };
+}
+
+/** Both slots, or neither: a refusal from the process cap gives the caller's slot back. */
+function acquireStream(caller: string | undefined, options: StreamGuardOptions): () => void {
+  const releaseCaller = caller === undefined ? () => undefined : options.perCaller.acquire(caller);
+  let releaseProcess: () => void;
+  try {
+    releaseProcess = options.limiter.acquire('streams');
+  } catch (err) {
+    releaseCaller();
+    throw err;
+  }
+  return () => {
+    releaseProcess();
+    releaseCaller();
   };
 }
 

@@ -85,6 +85,22 @@ describe('download jobs belong to their caller', () => {
     await call('downloader', 'DELETE', `/v1/downloads/${a}`);
   });
 
+  it('lets a downloads=PREFIX token create jobs and overwrite files only under its prefixes (403, nothing created, elsewhere)', async () => {
+    const inside = await call('models-writer', 'POST', '/v1/downloads?wait=true', { bucket: BUCKET, key: 'small.txt', path: 'models/v1/small.txt' });
+    const second = await call('models-writer', 'POST', '/v1/downloads?wait=true', { bucket: BUCKET, key: 'small.txt', path: 'cache/m-1.txt' });
+    expect([inside.status, second.status]).toEqual([201, 201]);
+    const placed = await call('downloader', 'POST', '/v1/downloads?wait=true', { bucket: BUCKET, key: 'small.txt', path: 'shared/theirs.txt' });
+    expect(placed.status).toBe(201);
+    writeFileSync(path.join(s.downloadRoot, 'shared/theirs.txt'), 'their file');
+    for (const target of ['shared/theirs.txt', 'modelsx/a.txt', 'cache/other.txt', 'other/new/file.txt']) {
+      const res = await call('models-writer', 'POST', '/v1/downloads?wait=true', { bucket: BUCKET, key: 'small.txt', path: target, overwrite: true });
+      expect([target, res.status, res.body.code]).toEqual([target, 403, 'NotAllowed']);
+    }
+    expect(readFileSync(path.join(s.downloadRoot, 'shared/theirs.txt'), 'utf8')).toBe('their file');
+    expect(existsSync(path.join(s.downloadRoot, 'other'))).toBe(false);
+    expect(existsSync(path.join(s.downloadRoot, 'modelsx'))).toBe(false);
+  });
+
   it('refuses a key with dot segments as the object routes do, without asking OSS', async () => {
     s.oss.resetCounters();
     for (const key of ['pub/../secret/s.txt', './small.txt', 'a/./b', 'a/..']) {

@@ -5,7 +5,11 @@ import { startSecureService, type SecureService } from './support/secure-service
 
 const MiB = 1024 * 1024;
 
-/** Resource limits of the built service, set small: stall guard 1 s, 2 streams, headers 1 s, request 2 s. */
+/**
+ * Resource limits of the built service, set small: stall guard 1 s, 2 streams (both for one token
+ * here, so the process cap is what refuses), headers 1 s, request 2 s. The per-token cap is in
+ * test/unit/stream-caps.test.ts.
+ */
 describe('resource limits', () => {
   let s: SecureService;
 
@@ -13,6 +17,7 @@ describe('resource limits', () => {
     s = await startSecureService({
       CLIENT_STALL_TIMEOUT_SECONDS: '1',
       MAX_CONCURRENT_STREAMS: '2',
+      MAX_STREAMS_PER_TOKEN: '2',
       HTTP_HEADERS_TIMEOUT_SECONDS: '1',
       HTTP_REQUEST_TIMEOUT_SECONDS: '2',
     });

@@ -24,8 +24,8 @@ class StaticAuthenticator implements Authenticator {
   }
 }
 
-const reader: Principal = { name: 'reader', read: [{ bucket: 'bkt', prefix: 'pub/' }], downloads: false, metrics: false };
-const prom: Principal = { name: 'prom', read: [], downloads: true, metrics: true };
+const reader: Principal = { name: 'reader', read: [{ bucket: 'bkt', prefix: 'pub/' }], downloads: [], metrics: false };
+const prom: Principal = { name: 'prom', read: [], downloads: [''], metrics: true };
 const bearer = (p: Principal) => `Bearer ${p.name}-token-xxxxxxxx`;
 
 function setup(options: { auth?: boolean; metricsRequireToken?: boolean; allowCidrs?: string[]; maxUrlBytes?: number } = {}) {

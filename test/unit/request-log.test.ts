@@ -17,7 +17,7 @@ const TOKEN = 'billing-service-token-xxxxxxxx';
 class OneCaller implements Authenticator {
   authenticate(authorization: string | undefined): Principal {
     if (bearerToken(authorization) !== TOKEN) throw new AppError('Unauthorized', 'unknown token');
-    return { name: 'billing-service', read: [{ bucket: 'bkt', prefix: '' }], downloads: false, metrics: false };
+    return { name: 'billing-service', read: [{ bucket: 'bkt', prefix: '' }], downloads: [], metrics: false };
   }
 }
 

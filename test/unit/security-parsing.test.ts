@@ -1,4 +1,5 @@
 import { cidrMatcher, parseCidrs } from '../../src/http/cidr-allowlist';
+import { DEFAULT_HTTP_LIMITS } from '../../src/http/limits';
 import { forwardedRange } from '../../src/http/range';
 import { downloadPath } from '../../src/downloads/download-path';
 import { parseTrustProxy } from '../../src/http/trust-proxy';
@@ -75,8 +76,32 @@ describe('security configuration', () => {
       auth: { mode: 'tokens', tokensFile: expect.stringMatching(/\/tokens$/), metricsRequireToken: true },
       allowCidrs: null,
       trustProxy: false,
-      httpLimits: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConcurrentStreams: 256, clientStallTimeoutMs: 60_000 },
+      httpLimits: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConcurrentStreams: 256, maxStreamsPerToken: 64, clientStallTimeoutMs: 60_000 },
     });
+  });
+
+  it('matches DEFAULT_HTTP_LIMITS when nothing is set, so createApp without config caps streams the same', () => {
+    expect(loadConfig(minimal).httpLimits).toEqual(DEFAULT_HTTP_LIMITS);
+  });
+
+  it.each([
+    ['256', 64],
+    ['10', 2],
+    ['7', 1],
+    ['3', 1],
+    ['1', 1],
+  ])('defaults MAX_STREAMS_PER_TOKEN to a quarter of MAX_CONCURRENT_STREAMS=%s, rounded down, at least 1: %i', (streams, perToken) => {
+    expect(loadConfig({ ...minimal, MAX_CONCURRENT_STREAMS: streams }).httpLimits.maxStreamsPerToken).toBe(perToken);
+  });
+
+  it('takes MAX_STREAMS_PER_TOKEN when set, up to MAX_CONCURRENT_STREAMS', () => {
+    expect(loadConfig({ ...minimal, MAX_STREAMS_PER_TOKEN: '100' }).httpLimits.maxStreamsPerToken).toBe(100);
+    expect(loadConfig({ ...minimal, MAX_CONCURRENT_STREAMS: '8', MAX_STREAMS_PER_TOKEN: '8' }).httpLimits.maxStreamsPerToken).toBe(8);
+    expect(problems({ ...minimal, MAX_CONCURRENT_STREAMS: '8', MAX_STREAMS_PER_TOKEN: '9' })).toEqual([
+      'MAX_STREAMS_PER_TOKEN: must not be larger than MAX_CONCURRENT_STREAMS',
+    ]);
+    expect(problems({ ...minimal, MAX_STREAMS_PER_TOKEN: '0' })).toEqual([expect.stringMatching(/^MAX_STREAMS_PER_TOKEN:/)]);
+    expect(problems({ ...minimal, MAX_STREAMS_PER_TOKEN: 'many' })).toEqual([expect.stringMatching(/^MAX_STREAMS_PER_TOKEN:/)]);
   });
 
   it('runs open without any AUTH_* variable (DESIGN.md starts the service without them), and says so as unset', () => {

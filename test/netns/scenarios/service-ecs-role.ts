@@ -286,7 +286,9 @@ async function runColdStart(world: World): Promise<ColdStartResult> {
       credentialAnsweredAt = Math.min(credentialAnsweredAt, performance.now());
     }
   });
-  const service = await startService(serviceEnv(world, { roleNamed: true }));
+  // The burst is one caller's: lift the per-token stream cap (a quarter of the process's 256 by
+  // default) to the process cap, since this phase is about sharing the credential fetch, not fairness.
+  const service = await startService(serviceEnv(world, { roleNamed: true, extra: { MAX_STREAMS_PER_TOKEN: '256' } }));
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   try {
     const burst = Array.from({ length: COLD_START_REQUESTS }, () => sendRequest(`${service.baseUrl}${OBJECT_PATH}`, { agent, timeoutMs: 20_000, headers: AUTH }));

@@ -23,6 +23,7 @@ export const CALLERS = {
   downloader: [`read=${BUCKET}`, 'downloads'],
   'downloader-b': [`read=${BUCKET}`, 'downloads'],
   'downloader-c': [`read=${BUCKET}`, 'downloads'],
+  'models-writer': [`read=${BUCKET}`, 'downloads=models/', 'downloads=cache/m-'],
 } as const;
 export type CallerName = keyof typeof CALLERS;
 

@@ -58,7 +58,7 @@ describe('findEntry', () => {
       name,
       hash: i === 1 ? hashToken(token) : hashToken(generateToken()),
       read: [],
-      downloads: false,
+      downloads: [],
       metrics: false,
     }));
     expect(findEntry(entries, token)?.name).toBe('b');
