@@ -19,7 +19,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Downloads go to a volume; the root filesystem can be mounted read-only.
-RUN mkdir -p /data/downloads && chown -R node:node /data
+# DOWNLOAD_ROOT must be the service's own and not writable by group or others (checked at start).
+RUN mkdir -p /data/downloads && chown -R node:node /data && chmod 0750 /data/downloads
 VOLUME ["/data/downloads"]
 USER node
 EXPOSE 8080
