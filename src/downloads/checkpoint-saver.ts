@@ -1,48 +1,38 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Crc64 } from '../crc64';
+import { BackgroundSave } from './background-save';
 import { writeCheckpoint, type Checkpoint } from './checkpoint';
 import type { Part } from './part-plan';
 import type { TargetFiles } from './target-path';
 
 /**
- * Records finished parts. Writes happen in the background and are coalesced:
- * while one is in flight, later parts wait for the next write, so a many-part
- * download writes the record a bounded number of times and no part waits for
- * one (the parts of a parallel download finish together, and a wait there
- * left every connection idle for a write and a rename per round). The data is
- * not flushed first (an fsync per part would hold the download to the disk's
- * synchronous rate); instead a resumed run re-reads every recorded part and
- * checks its CRC64 (verifyRecordedParts).
+ * Records finished parts, in the background (background-save.ts): the parts
+ * of a parallel download finish together, and a wait for a write and a rename
+ * per part left every connection idle. The data is not flushed first (an
+ * fsync per part would hold the download to the disk's synchronous rate);
+ * instead a resumed run re-reads every recorded part and checks its CRC64
+ * (verifyRecordedParts).
  */
 export class CheckpointSaver {
-  private writing: Promise<void> | undefined;
-  private dirty = false;
+  private readonly save: BackgroundSave;
 
   /** `onFailure` hears of the first write that failed (the job stops: a download it cannot record is not resumable). */
   constructor(
-    private readonly files: TargetFiles,
+    files: TargetFiles,
     private readonly record: Checkpoint,
-    private readonly onFailure: (err: unknown) => void,
-  ) {}
+    onFailure: (err: unknown) => void,
+  ) {
+    this.save = new BackgroundSave(() => writeCheckpoint(files, record), onFailure);
+  }
 
   partDone(index: number, crc: bigint): void {
     this.record.parts[index] = crc.toString();
-    this.dirty = true;
-    this.writing ??= this.writeWhileDirty()
-      .catch(this.onFailure)
-      .finally(() => (this.writing = undefined));
+    this.save.request();
   }
 
   /** Resolves once no write is in flight. */
-  async flushed(): Promise<void> {
-    await this.writing;
-  }
-
-  private async writeWhileDirty(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      await writeCheckpoint(this.files, this.record);
-    }
+  flushed(): Promise<void> {
+    return this.save.flushed();
   }
 }
 

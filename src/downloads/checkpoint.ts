@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import { z } from 'zod';
 import type { DirectoryHandle } from './directory-handle';
 import type { TargetFiles } from './target-path';
@@ -50,25 +49,11 @@ const MAX_CHECKPOINT_BYTES = 16 * 1024 * 1024;
  * FIFO planted there is refused at once instead of blocking the read.
  */
 export async function readCheckpoint(dir: DirectoryHandle, name: string): Promise<Checkpoint | undefined> {
-  let file;
-  try {
-    file = await dir.openFile(name, constants.O_RDONLY);
-    if ((await file.stat()).size > MAX_CHECKPOINT_BYTES) return undefined;
-    return parseCheckpoint(await file.readFile('utf8'));
-  } catch {
-    return undefined;
-  } finally {
-    await file?.close();
-  }
+  const text = await dir.readSmallFile(name, MAX_CHECKPOINT_BYTES);
+  return text === undefined ? undefined : parseCheckpoint(text);
 }
 
 /** Written to the side file `files.checkpointNext` and renamed, so a crash leaves the old record or the new one, never half. */
 export async function writeCheckpoint(files: TargetFiles, checkpoint: Checkpoint): Promise<void> {
-  const next = await files.dir.openFile(files.checkpointNext, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
-  try {
-    await next.writeFile(JSON.stringify(checkpoint));
-  } finally {
-    await next.close();
-  }
-  await files.dir.rename(files.checkpointNext, files.checkpoint);
+  await files.dir.replaceFile(files.checkpoint, files.checkpointNext, JSON.stringify(checkpoint));
 }

@@ -97,6 +97,31 @@ export class DirectoryHandle {
     return handle;
   }
 
+  /** The text of the regular file `name`, or undefined when there is none, it is not a regular file, or it is over `maxBytes`. */
+  async readSmallFile(name: string, maxBytes: number): Promise<string | undefined> {
+    let file: FileHandle | undefined;
+    try {
+      file = await this.openFile(name, constants.O_RDONLY);
+      if ((await file.stat()).size > maxBytes) return undefined;
+      return await file.readFile('utf8');
+    } catch {
+      return undefined;
+    } finally {
+      await file?.close();
+    }
+  }
+
+  /** Writes `text` to the side file `via` and renames it over `name`: a crash leaves the old text or the new, never half. */
+  async replaceFile(name: string, via: string, text: string): Promise<void> {
+    const next = await this.openFile(via, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+    try {
+      await next.writeFile(text);
+    } finally {
+      await next.close();
+    }
+    await this.rename(via, name);
+  }
+
   /** What is at `name`, without following a symlink; undefined when nothing is. */
   lstat(name: string): Promise<Stats | undefined> {
     return fs.lstat(this.pathOf(name)).catch((err: NodeJS.ErrnoException) => {
