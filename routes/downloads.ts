@@ -10,7 +10,7 @@ import { downloadPath } from '../src/downloads/download-path';
 import { AppError } from '../src/errors';
 import { bodyOf, jsonBody } from '../src/http/json-body';
 import { validate } from '../src/http/validate';
-import { objectKey } from '../src/oss/object-key';
+import { objectKey, objectKeyPrefix } from '../src/oss/object-key';
 
 /**
  * POST /v1/downloads: download an object to a file under DOWNLOAD_ROOT.
@@ -30,12 +30,25 @@ export interface DownloadRoutesDeps {
   maxBodyBytes: number;
 }
 
-const downloadBody = z.strictObject({
-  bucket: z.string().refine(isValidBucketName, 'must be a valid bucket name (3 to 63 lower-case letters, digits and hyphens)'),
-  key: objectKey,
-  path: downloadPath,
-  overwrite: z.boolean().default(false),
-});
+/** One object (`key`) to the file `path`, or every object under `prefix` to the folder `path`. */
+const downloadBody = z
+  .strictObject({
+    bucket: z.string().refine(isValidBucketName, 'must be a valid bucket name (3 to 63 lower-case letters, digits and hyphens)'),
+    key: objectKey.optional(),
+    prefix: objectKeyPrefix.optional(),
+    path: downloadPath,
+    overwrite: z.boolean().default(false),
+    delete: z.boolean().optional(),
+  })
+  .refine((b) => (b.key === undefined) !== (b.prefix === undefined), 'give either key (one object) or prefix (every object under it)')
+  .refine((b) => b.delete === undefined || b.prefix !== undefined, 'delete goes with prefix only');
+
+/** The job the body asks for, as the download manager takes it. */
+function jobRequest(body: z.infer<typeof downloadBody>, owner: string): JobRequest {
+  const { bucket, path, overwrite } = body;
+  if (body.prefix !== undefined) return { owner, bucket, prefix: body.prefix, path, overwrite, delete: body.delete ?? false };
+  return { owner, bucket, key: body.key!, path, overwrite };
+}
 
 const postQuery = z.object({ wait: z.enum(['1', 'true', '0', 'false']).optional() });
 
@@ -46,12 +59,15 @@ export function downloadRoutes(deps: DownloadRoutesDeps): Router {
     requireScope(req, 'downloads');
     const body = bodyOf(req, downloadBody);
     const wait = validate(postQuery, req.query, 'query').wait;
-    requireDownloadPath(req, body.path);
-    requireScope(req, { bucket: body.bucket, key: body.key });
-    if (!allows(deps.allow, body.bucket, body.key)) {
-      throw new AppError('NotAllowed', `This service is not configured to read ${body.bucket}/${body.key} (see OSS_ALLOW).`);
+    // A prefix job writes inside the folder `path`: the caller's downloads prefix must cover what is below it.
+    requireDownloadPath(req, body.prefix === undefined ? body.path : `${body.path}/`);
+    // A key, or a prefix as a listing is checked: every key under it must be readable.
+    const source = body.key ?? body.prefix!;
+    requireScope(req, { bucket: body.bucket, key: source });
+    if (!allows(deps.allow, body.bucket, source)) {
+      throw new AppError('NotAllowed', `This service is not configured to read ${body.bucket}/${source} (see OSS_ALLOW).`);
     }
-    const job = await submitWithSlot(deps, req, { ...body, owner: callerOwner(req) });
+    const job = await submitWithSlot(deps, req, jobRequest(body, callerOwner(req)));
     res.set('Location', `/v1/downloads/${job.id}`);
     if (wait === '1' || wait === 'true') {
       await untilDone(job, req);

@@ -109,6 +109,8 @@ export interface DownloadsConfig {
   partSizeBytes: number;
   /** Parts of one job fetched at once. */
   parallelism: number;
+  /** Files of one prefix job fetched at once. */
+  filesParallelism: number;
   /** Resume the jobs whose checkpoints are under DOWNLOAD_ROOT when the service starts. */
   resumeOnStart: boolean;
 }
@@ -166,6 +168,7 @@ const envSchema = z.object({
   DOWNLOAD_THRESHOLD_MB: z.coerce.number().int().min(1).max(1_048_576).default(64),
   DOWNLOAD_PART_SIZE_MB: z.coerce.number().int().min(1).max(1024).default(16),
   DOWNLOAD_PARALLELISM: z.coerce.number().int().min(1).max(64).default(8),
+  DOWNLOAD_FILES_PARALLELISM: z.coerce.number().int().min(1).max(64).default(8),
   DOWNLOAD_RESUME_ON_START: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SHUTDOWN_GRACE_SECONDS: seconds(0),
@@ -240,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       thresholdBytes: e.DOWNLOAD_THRESHOLD_MB * MiB,
       partSizeBytes: e.DOWNLOAD_PART_SIZE_MB * MiB,
       parallelism: e.DOWNLOAD_PARALLELISM,
+      filesParallelism: e.DOWNLOAD_FILES_PARALLELISM,
       resumeOnStart: e.DOWNLOAD_RESUME_ON_START === 'true' || e.DOWNLOAD_RESUME_ON_START === '1',
     },
     logLevel: e.LOG_LEVEL,

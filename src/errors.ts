@@ -21,6 +21,7 @@ export const ERRORS = {
   ChecksumMismatch: { status: 502, title: 'The downloaded bytes do not match the CRC64 OSS reported' },
   InsufficientStorage: { status: 507, title: 'Not enough free disk space for the download' },
   DownloadCanceled: { status: 409, title: 'The download was canceled' },
+  IncompleteDownload: { status: 502, title: 'Some files of the prefix could not be downloaded' },
   TooManyRequests: { status: 429, title: 'Too many concurrent requests for this caller' },
   InternalError: { status: 500, title: 'Internal error' },
   UpstreamUnavailable: { status: 502, title: 'OSS is unavailable or answered badly' },

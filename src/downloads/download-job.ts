@@ -1,5 +1,6 @@
 import type { AppError, ErrorCode } from '../errors';
 import { problemBody } from '../http/problem';
+import type { FileFailure, PrefixProgress } from './prefix-download';
 
 /** One download job as the API shows it. */
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -7,14 +8,31 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled
 /** The owner of jobs resumed from checkpoints at start: visible in open mode, to no token. */
 export const OPERATOR = '(operator)';
 
-export interface JobRequest {
+interface JobRequestBase {
   /** Who asked for it (a token's name, or the open caller): only they see and cancel it. */
   owner: string;
   bucket: string;
-  key: string;
-  /** Relative to DOWNLOAD_ROOT, as the caller sent it. */
+  /** Relative to DOWNLOAD_ROOT, as the caller sent it: the file, or a prefix job's folder. */
   path: string;
   overwrite: boolean;
+}
+
+/** One object to one file. */
+export interface ObjectJobRequest extends JobRequestBase {
+  key: string;
+}
+
+/** Every object under `prefix` to the folder `path`, kept in sync (prefix-download.ts). */
+export interface PrefixJobRequest extends JobRequestBase {
+  prefix: string;
+  /** Remove files the service wrote into the folder whose object is gone. */
+  delete: boolean;
+}
+
+export type JobRequest = ObjectJobRequest | PrefixJobRequest;
+
+export function isPrefixJob(request: JobRequest): request is PrefixJobRequest {
+  return 'prefix' in request;
 }
 
 export interface JobProblem {
@@ -25,11 +43,26 @@ export interface JobProblem {
   code: ErrorCode;
 }
 
-export interface JobView {
+/** The counts a prefix job adds to its view. */
+export interface PrefixJobCounts {
+  /** Known once the listing has ended; null before. */
+  filesTotal: number | null;
+  filesDone: number;
+  filesSkipped: number;
+  filesFailed: number;
+  filesDeleted: number;
+  /** The first 100 files that failed, each with its key and problem code. */
+  failures: FileFailure[];
+}
+
+export interface JobView extends Partial<PrefixJobCounts> {
   id: string;
+  kind: 'object' | 'prefix';
   owner: string;
   bucket: string;
-  key: string;
+  key?: string;
+  prefix?: string;
+  delete?: boolean;
   path: string;
   overwrite: boolean;
   state: JobState;
@@ -54,6 +87,8 @@ export class DownloadJob {
   finishedAt: number | null = null;
   /** Bytes that were on disk from a checkpoint when this run started. */
   resumedBytes = 0;
+  /** A prefix job's counts, as the running job updates them. */
+  prefixProgress: Readonly<PrefixProgress> | null = null;
   readonly abort = new AbortController();
   readonly done: Promise<void>;
   private settle!: () => void;
@@ -83,7 +118,9 @@ export class DownloadJob {
     const fetched = this.bytesDone - this.resumedBytes;
     return {
       id: this.id,
+      kind: isPrefixJob(this.request) ? 'prefix' : 'object',
       ...this.request,
+      ...(isPrefixJob(this.request) ? prefixCounts(this.prefixProgress) : {}),
       state: this.state,
       bytesDone: this.bytesDone,
       bytesTotal: this.bytesTotal,
@@ -95,6 +132,17 @@ export class DownloadJob {
       finishedAt: this.finishedAt === null ? null : new Date(this.finishedAt).toISOString(),
     };
   }
+}
+
+function prefixCounts(progress: Readonly<PrefixProgress> | null): PrefixJobCounts {
+  return {
+    filesTotal: progress?.listed ? progress.filesListed : null,
+    filesDone: progress?.filesDone ?? 0,
+    filesSkipped: progress?.filesSkipped ?? 0,
+    filesFailed: progress?.filesFailed ?? 0,
+    filesDeleted: progress?.filesDeleted ?? 0,
+    failures: progress ? [...progress.failures] : [],
+  };
 }
 
 /** The problem+json fields of the error, without a request id: a job outlives the request that started it. */

@@ -11,7 +11,8 @@ import { objectKeyProblem } from '../oss/object-key';
 import type { ObjectStore } from '../oss/object-store';
 import { readCheckpoint, type Checkpoint } from './checkpoint';
 import { downloadObject, DownloadSuspended, type DownloadOptions } from './download-object';
-import { DownloadJob, OPERATOR, type JobRequest } from './download-job';
+import { DownloadJob, isPrefixJob, OPERATOR, type JobRequest, type ObjectJobRequest, type PrefixJobRequest } from './download-job';
+import { downloadPrefix } from './prefix-download';
 import { CHECKPOINT_SUFFIX, downloadPathProblem } from './download-path';
 import { FairQueue } from './fair-queue';
 import { DiskSpace, isOutOfSpace, type FreeSpace } from './free-space';
@@ -56,11 +57,12 @@ export class DownloadManager {
   /** Starts (or queues) a job; `created` is false when the same caller already had an identical one active. */
   async submit(request: JobRequest): Promise<{ job: DownloadJob; created: boolean }> {
     if (this.draining) throw new AppError('NotReady', 'The service is shutting down; downloads are not accepted.');
-    const targetExists = await jobTargetExists(this.deps.root, request.path);
+    // A prefix job's folder may exist (that is what sync is for); its files are checked one by one.
+    const targetExists = !isPrefixJob(request) && (await jobTargetExists(this.deps.root, request.path));
     // No await from here to the insert: concurrent identical requests cannot both pass the check.
     // The path rule makes the path string the file's identity: no two valid strings name one file.
-    const writing = [...this.jobs.values()].filter((j) => !j.finished && j.request.path === request.path);
-    const same = writing.find((j) => j.request.owner === request.owner && sameObject(j.request, request));
+    const writing = [...this.jobs.values()].filter((j) => !j.finished && overlap(j.request, request));
+    const same = writing.find((j) => j.request.owner === request.owner && sameSource(j.request, request));
     if (same) return { job: same, created: false };
     if (writing.length > 0) throw new AppError('Conflict', 'Another download is writing to this path.');
     if (targetExists && !request.overwrite) {
@@ -178,15 +180,24 @@ export class DownloadManager {
   }
 
   private async run(job: DownloadJob): Promise<void> {
-    const { clock, metrics } = this.deps;
     job.state = 'running';
-    job.startedAt = clock.now();
-    let files;
+    job.startedAt = this.deps.clock.now();
     try {
-      files = await openJobTarget(this.deps.root, job.request.path);
+      if (isPrefixJob(job.request)) await this.runPrefix(job, job.request);
+      else await this.runObject(job, job.request);
+      this.end(job, 'succeeded');
+    } catch (err) {
+      this.endWithError(job, err);
+    }
+  }
+
+  private async runObject(job: DownloadJob, request: ObjectJobRequest): Promise<void> {
+    const { metrics } = this.deps;
+    const files = await openJobTarget(this.deps.root, request.path);
+    try {
       const result = await downloadObject(
         this.deps.store,
-        { bucket: job.request.bucket, key: job.request.key, files, overwrite: job.request.overwrite, recordedPath: job.request.path },
+        { bucket: request.bucket, key: request.key, files, overwrite: request.overwrite, recordedPath: request.path },
         this.options(),
         job.abort.signal,
         {
@@ -195,22 +206,48 @@ export class DownloadManager {
             job.bytesDone = info.resumedBytes;
             job.resumedBytes = info.resumedBytes;
           },
-          onBytes: (n) => {
-            job.bytesDone += n;
-            if (n > 0) metrics?.downloadBytes.inc(n);
-          },
+          onBytes: (n) => this.countBytes(job, n),
           onPartRetry: () => metrics?.downloadPartRetries.inc(),
           onCrcFailure: () => metrics?.downloadCrcFailures.inc(),
         },
       );
       job.crc64 = result.crc64;
       await files.release(false);
-      this.end(job, 'succeeded');
     } catch (err) {
       // A suspended job keeps its folders: its checkpoint is in them.
-      await files?.release(!(err instanceof DownloadSuspended));
-      this.endWithError(job, err);
+      await files.release(!(err instanceof DownloadSuspended));
+      throw err;
     }
+  }
+
+  /** A prefix job: every file as runObject does one; the job fails, with its counts, when any file did. */
+  private async runPrefix(job: DownloadJob, request: PrefixJobRequest): Promise<void> {
+    const { bucket, prefix, path: folder, overwrite } = request;
+    const progress = await downloadPrefix(
+      this.deps.store,
+      { bucket, prefix, root: this.deps.root, folder, overwrite, delete: request.delete },
+      { ...this.options(), filesParallelism: this.deps.config.filesParallelism },
+      job.abort.signal,
+      {
+        onProgress: (p) => {
+          job.prefixProgress = p;
+          if (p.listed) job.bytesTotal = p.bytesListed;
+        },
+        onBytes: (n) => this.countBytes(job, n),
+      },
+    );
+    if (progress.filesFailed > 0) {
+      const first = progress.failures[0];
+      throw new AppError(
+        'IncompleteDownload',
+        `${progress.filesFailed} of ${progress.filesListed} files failed (the first, ${first.key}: ${first.code}); ${progress.filesDone} downloaded, ${progress.filesSkipped} already in place. The job's failures list them.`,
+      );
+    }
+  }
+
+  private countBytes(job: DownloadJob, n: number): void {
+    job.bytesDone += n;
+    if (n > 0) this.deps.metrics?.downloadBytes.inc(n);
   }
 
   private endWithError(job: DownloadJob, err: unknown): void {
@@ -260,8 +297,18 @@ function canceled(): AppError {
   return new AppError('DownloadCanceled', 'The download was canceled; its partial file was removed.');
 }
 
-function sameObject(a: JobRequest, b: JobRequest): boolean {
-  return a.bucket === b.bucket && a.key === b.key;
+/** Same bucket and key, or same bucket and prefix (and sync options): the same job asked for again. */
+function sameSource(a: JobRequest, b: JobRequest): boolean {
+  if (a.bucket !== b.bucket) return false;
+  if (isPrefixJob(a) || isPrefixJob(b)) {
+    return isPrefixJob(a) && isPrefixJob(b) && a.prefix === b.prefix && a.delete === b.delete && a.overwrite === b.overwrite;
+  }
+  return a.key === b.key;
+}
+
+/** Two jobs that would write the same file: the same path, or a file inside a prefix job's folder. */
+function overlap(a: JobRequest, b: JobRequest): boolean {
+  return a.path === b.path || (isPrefixJob(a) && b.path.startsWith(`${a.path}/`)) || (isPrefixJob(b) && a.path.startsWith(`${b.path}/`));
 }
 
 /**

@@ -30,3 +30,9 @@ export const objectKey = z.string().superRefine((key, ctx) => {
   const problem = objectKeyProblem(key);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+/** A key prefix for a listing or a prefix download: empty (the whole bucket), or what a key may be. */
+export const objectKeyPrefix = z.string().superRefine((prefix, ctx) => {
+  const problem = prefix === '' ? undefined : objectKeyProblem(prefix);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});

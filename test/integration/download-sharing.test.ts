@@ -19,7 +19,7 @@ import { filesUnder } from '../support/downloads';
  */
 
 const MiB = 1024 * 1024;
-const CONFIG = { concurrency: 1, thresholdBytes: 64 * MiB, partSizeBytes: 16 * MiB, parallelism: 8, resumeOnStart: true };
+const CONFIG = { concurrency: 1, thresholdBytes: 64 * MiB, partSizeBytes: 16 * MiB, parallelism: 8, filesParallelism: 8, resumeOnStart: true };
 
 describe('checkpoints found at start (DOWNLOAD_RESUME_ON_START)', () => {
   let stack: Stack;

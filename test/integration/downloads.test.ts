@@ -10,7 +10,7 @@ import { awaitRequestEnd, BUCKET, startStack, type Stack } from '../support/stac
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Small parts, so a few MiB exercise the parallel path. */
-const PARTS = { thresholdBytes: 1 * MiB, partSizeBytes: 256 * KiB, parallelism: 4, concurrency: 2 };
+const PARTS = { thresholdBytes: 1 * MiB, partSizeBytes: 256 * KiB, parallelism: 4, concurrency: 2, filesParallelism: 8 };
 
 describe('POST /v1/downloads', () => {
   let stack: Stack;
