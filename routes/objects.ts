@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { allows, type AllowList } from '../src/access-policy';
 import { requireScope } from '../src/auth/caller-access';
 import { AppError } from '../src/errors';
+import { prefersHtml, sendIndexPage } from '../src/http/html-index';
 import { ifRangeMatches } from '../src/http/if-range';
 import { parseBucket, parseObjectAddress, type ObjectAddress } from '../src/http/object-address';
 import { announcedCrc64 } from '../src/http/crc64-verifier';
@@ -16,7 +17,7 @@ import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/obje
 
 /**
  * GET and HEAD /v1/objects/{bucket}/{key}: stream one object.
- * GET /v1/objects/{bucket}: list keys as JSON.
+ * GET /v1/objects/{bucket}: list keys as JSON, or as a page for a browser (src/http/html-index.ts).
  */
 export interface ObjectRoutesDeps {
   store: ObjectStore;
@@ -56,6 +57,8 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
     requireAllowed(deps.allow, bucket, query.prefix, `listing ${bucket}/${query.prefix}`);
     requireScope(req, { bucket, key: query.prefix });
     const page = await deps.store.listObjects({ bucket, ...query });
+    res.vary('Accept');
+    if (prefersHtml(req)) return sendIndexPage(res, { ...query, bucket, limit: req.query.limit === undefined ? undefined : query.limit }, page);
     res.json(page);
   });
 
