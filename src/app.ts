@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './clock';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 import type { DownloadManager } from './downloads/download-manager';
 import { AppError } from './errors';
+import { basicChallenge } from './http/basic-challenge';
 import { problemHandler } from './http/problem';
 import { securityLayer, type SecurityOptions } from './http/security-layer';
 import { Lifecycle } from './lifecycle';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps): Express {
   }
 
   app.use((req, _res, next) => next(new AppError('NotFound', `No endpoint at ${req.method} ${req.path}.`)));
+  app.use(basicChallenge);
   app.use(problemHandler);
   return app;
 }
