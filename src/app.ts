@@ -11,6 +11,7 @@ import type { CredentialsProvider } from './credentials/credentials-provider';
 import type { DownloadManager } from './downloads/download-manager';
 import { AppError } from './errors';
 import { basicChallenge } from './http/basic-challenge';
+import { cors, type CorsOrigins } from './http/cors';
 import { problemHandler } from './http/problem';
 import { securityLayer, type SecurityOptions } from './http/security-layer';
 import { Lifecycle } from './lifecycle';
@@ -46,6 +47,8 @@ export interface AppDeps {
   /** Download-to-disk jobs (/v1/downloads); without it those routes answer 404. */
   downloads?: DownloadManager;
   clock?: Clock;
+  /** CORS_ORIGINS (src/http/cors.ts); absent or null: no CORS, OPTIONS stays 405. */
+  cors?: CorsOrigins | null;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -63,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestMetrics(deps.metrics));
   if (lifecycle.middleware) app.use(lifecycle.middleware);
   deps.metrics.observeCredentials(deps.credentials);
+  if (deps.cors) app.use(cors(deps.cors)); // before authentication: a preflight carries no credentials
   app.use(security.before);
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));

@@ -65,6 +65,7 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     security,
     verifyCrc64: config.oss.verifyCrc64,
     downloads,
+    cors: config.corsOrigins,
   });
 
   const server = createHttpServer(app, config.httpLimits);
