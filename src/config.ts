@@ -264,6 +264,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   });
 }
 
+/**
+ * AUTH_TOKENS_FILE as loadConfig resolves it, readable when other variables
+ * are bad: server.ts checks the file too, so one message names every problem.
+ */
+export function tokensFilePath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env.AUTH_TOKENS_FILE?.trim();
+  return file ? path.resolve(file) : undefined;
+}
+
 function authProblems(env: NodeJS.ProcessEnv): string[] {
   const mode = env.AUTH_MODE?.trim();
   const file = env.AUTH_TOKENS_FILE?.trim();
