@@ -54,7 +54,7 @@ describe('oss-download get (the command line, as a child process)', () => {
     expect(result.stderr).toMatch(/^oss-download: /);
   });
 
-  it.each([['get', '--help'], ['get', '-h'], ['get', 'oss://b/k', '--help']])('prints the get usage on stdout and exits 0 for %j', async (...args) => {
+  it.each([[['get', '--help']], [['get', '-h']], [['get', 'oss://b/k', '--help']]])('prints the get usage on stdout and exits 0 for %j', async (args) => {
     const result = await runCli(args, cliEnv(stack)).exited;
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/^usage: oss-download get \[options\] oss:\/\/BUCKET\/KEY LOCAL_PATH\n/);
