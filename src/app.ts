@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { downloadRoutes } from '../routes/downloads';
+import { faviconRoutes } from '../routes/favicon';
 import { healthRoutes } from '../routes/health';
 import { metricsRoutes } from '../routes/metrics';
 import { objectRoutes } from '../routes/objects';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   if (lifecycle.middleware) app.use(lifecycle.middleware);
   deps.metrics.observeCredentials(deps.credentials);
   if (deps.cors) app.use(cors(deps.cors)); // before authentication: a preflight carries no credentials
+  app.use(faviconRoutes()); // no token: browsers never send one for it
   app.use(security.before);
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));

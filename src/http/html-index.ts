@@ -105,6 +105,7 @@ export function renderIndexPage(query: IndexQuery, page: ListPage): SafeHtml {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>${title} · oss-download-service</title>
 <style>${new SafeHtml(INDEX_PAGE_STYLE)}</style>
 </head>

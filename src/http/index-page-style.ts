@@ -37,14 +37,14 @@ tr.folder td.name a::before{content:"";display:inline-block;width:.95em;height:.
 .hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
 @media (max-width:40rem){
 body{font-size:16px}
-.date{display:none}
-th.size{display:none}
-td.size{display:block;text-align:left;padding:0;border:0;font-size:.85rem}
-td.name{display:block;border:0;padding:.55rem 0 .1rem .5rem}
-tr{display:grid;grid-template-columns:1fr auto;border-bottom:1px solid var(--line)}
-tr td.size{grid-column:1;padding:0 .5rem .55rem}
-tr td.get{grid-column:2;grid-row:1 / span 2;align-self:center;border:0}
 thead{display:none}
+tr{display:grid;grid-template-columns:auto 1fr auto;column-gap:.75rem;border-bottom:1px solid var(--line);padding:.5rem}
+td{border:0;padding:0}
+td.name{grid-column:1 / 3;grid-row:1}
+td.size{grid-row:2;grid-column:1;text-align:left;font-size:.85rem}
+td.date{grid-row:2;grid-column:2;font-size:.85rem}
+td.get{grid-column:3;grid-row:1 / span 2;align-self:center}
+tr.folder td.size,tr.folder td.date{display:none}
 }
 `;
 
