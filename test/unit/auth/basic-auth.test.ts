@@ -129,4 +129,13 @@ describe('Basic through the app', () => {
       expect(res.headers['www-authenticate']).toBe('Bearer realm="oss-download-service"');
     },
   );
+
+  it('serves /favicon.ico without a token (browsers never send one there), and nothing else beside it', async () => {
+    const icon = await request(app).get('/favicon.ico');
+    expect(icon.status).toBe(200);
+    expect(icon.headers['content-type']).toBe('image/svg+xml');
+    expect(icon.body.toString()).toMatch(/^<svg /);
+    expect((await request(app).get('/favicon.png')).status).toBe(401);
+    expect((await request(app).post('/favicon.ico')).status).toBe(401);
+  });
 });
