@@ -97,7 +97,8 @@ export function listingPath(query: IndexQuery): string {
 }
 
 export function renderIndexPage(query: IndexQuery, page: ListPage): SafeHtml {
-  const folders = (query: IndexQuery, prefix: string) => ({ ...query, prefix, delimiter: query.delimiter ?? '/', cursor: undefined });
+  // Folders are browsed by "/" unless the listing names another delimiter; a folder starts at its first page.
+  const folderUrl = (prefix: string) => listingPath({ ...query, prefix, delimiter: query.delimiter ?? '/', cursor: undefined });
   const title = `${query.bucket}/${query.prefix}`;
   return html`<!doctype html>
 <html lang="en">
@@ -112,7 +113,7 @@ export function renderIndexPage(query: IndexQuery, page: ListPage): SafeHtml {
 <body>
 <header>
 <p class="service">oss-download-service</p>
-<h1><nav aria-label="Breadcrumbs">${breadcrumbs(query, (prefix) => listingPath(folders(query, prefix)))}</nav></h1>
+<nav aria-label="Breadcrumbs"><h1>${breadcrumbs(query, folderUrl)}</h1></nav>
 <p class="summary">${summary(page, query)}</p>
 </header>
 <main>
@@ -122,7 +123,7 @@ ${
     : html`<table>
 <thead><tr><th>Name</th><th class="size">Size</th><th class="date">Last modified</th><th class="get"><span class="hidden">Download</span></th></tr></thead>
 <tbody>
-${page.prefixes.map((prefix) => folderRow(query, prefix, listingPath(folders(query, prefix))))}${page.objects.map((object) => objectRow(query, object))}</tbody>
+${page.prefixes.map((prefix) => folderRow(query, prefix, folderUrl(prefix)))}${page.objects.map((object) => objectRow(query, object))}</tbody>
 </table>`
 }
 <nav class="pager" aria-label="Pages">${
