@@ -2,7 +2,8 @@
  * The test tiers. `unit`, `integration` and `security` run anywhere; `netns`
  * runs the real @alicloud/credentials ECS code path inside a private network
  * namespace and needs `unshare -rn` (it skips loudly without it, except under
- * CI=true, where it fails).
+ * CI=true, where it fails). `browser` drives Debian's chromium with playwright-core and
+ * skips or fails the same way without it.
  *
  * Tiers that talk over real HTTP get a generous per-test bound: on a shared
  * 2-core machine 200 concurrent requests can take longer than jest's default
@@ -27,5 +28,7 @@ module.exports = {
     // The reliability suite: fault injection against the real app and the built service.
     project('faults', 60_000),
     project('netns', 60_000),
+    // Headless Chromium (Debian's package) against the built service: the HTML index, Basic, CORS.
+    project('browser', 60_000),
   ],
 };

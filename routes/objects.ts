@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { allows, type AllowList } from '../src/access-policy';
 import { requireScope } from '../src/auth/caller-access';
 import { AppError } from '../src/errors';
+import { prefersHtml, sendIndexPage } from '../src/http/html-index';
 import { ifRangeMatches } from '../src/http/if-range';
 import { parseBucket, parseObjectAddress, type ObjectAddress } from '../src/http/object-address';
 import { announcedCrc64 } from '../src/http/crc64-verifier';
@@ -16,7 +17,7 @@ import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/obje
 
 /**
  * GET and HEAD /v1/objects/{bucket}/{key}: stream one object.
- * GET /v1/objects/{bucket}: list keys as JSON.
+ * GET /v1/objects/{bucket}: list keys as JSON, or as a page for a browser (src/http/html-index.ts).
  */
 export interface ObjectRoutesDeps {
   store: ObjectStore;
@@ -56,6 +57,8 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
     requireAllowed(deps.allow, bucket, query.prefix, `listing ${bucket}/${query.prefix}`);
     requireScope(req, { bucket, key: query.prefix });
     const page = await deps.store.listObjects({ bucket, ...query });
+    res.vary('Accept');
+    if (prefersHtml(req)) return sendIndexPage(res, { ...query, bucket, limit: req.query.limit === undefined ? undefined : query.limit }, page);
     res.json(page);
   });
 
@@ -129,7 +132,11 @@ function objectRequest(req: Request, address: ObjectAddress): ObjectRequest {
   };
 }
 
-/** GET or HEAD, honouring If-Range: a range of a different version becomes the whole object. */
+/**
+ * GET or HEAD, honouring If-Range (RFC 9110 section 13.1.5): a range of a
+ * different version becomes the whole object, and so does an unsatisfiable
+ * range of a different version (the Range is ignored, so it cannot fail).
+ */
 async function fetchObject(
   store: ObjectStore,
   method: 'GET' | 'HEAD',
@@ -137,10 +144,21 @@ async function fetchObject(
   ifRange: string | undefined,
 ): Promise<ObjectResponse> {
   const fetch = (r: ObjectRequest) => (method === 'GET' ? store.getObject(r) : store.headObject(r));
-  const upstream = await fetch(request);
-  if (upstream.status !== 206 || ifRange === undefined || ifRangeMatches(ifRange, upstream.headers)) return upstream;
+  const whole = () => fetch({ ...request, range: undefined });
+  if (ifRange === undefined || request.range === undefined) return fetch(request);
+  let upstream: ObjectResponse;
+  try {
+    upstream = await fetch(request);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== 'InvalidRange') throw err;
+    // OSS's 416 carries no validator: a HEAD tells which version the range was refused for.
+    const current = await store.headObject({ ...request, range: undefined });
+    if (ifRangeMatches(ifRange, current.headers)) throw err;
+    return whole();
+  }
+  if (upstream.status !== 206 || ifRangeMatches(ifRange, upstream.headers)) return upstream;
   upstream.body?.destroy();
-  return fetch({ ...request, range: undefined });
+  return whole();
 }
 
 function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {

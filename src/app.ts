@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { downloadRoutes } from '../routes/downloads';
+import { faviconRoutes } from '../routes/favicon';
 import { healthRoutes } from '../routes/health';
 import { metricsRoutes } from '../routes/metrics';
 import { objectRoutes } from '../routes/objects';
@@ -10,6 +11,8 @@ import { systemClock, type Clock } from './clock';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 import type { DownloadManager } from './downloads/download-manager';
 import { AppError } from './errors';
+import { basicChallenge } from './http/basic-challenge';
+import { cors, type CorsOrigins } from './http/cors';
 import { problemHandler } from './http/problem';
 import { securityLayer, type SecurityOptions } from './http/security-layer';
 import { Lifecycle } from './lifecycle';
@@ -45,6 +48,8 @@ export interface AppDeps {
   /** Download-to-disk jobs (/v1/downloads); without it those routes answer 404. */
   downloads?: DownloadManager;
   clock?: Clock;
+  /** CORS_ORIGINS (src/http/cors.ts); absent or null: no CORS, OPTIONS stays 405. */
+  cors?: CorsOrigins | null;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -62,6 +67,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestMetrics(deps.metrics));
   if (lifecycle.middleware) app.use(lifecycle.middleware);
   deps.metrics.observeCredentials(deps.credentials);
+  if (deps.cors) app.use(cors(deps.cors)); // before authentication: a preflight carries no credentials
+  app.use(faviconRoutes()); // no token: browsers never send one for it
   app.use(security.before);
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));
@@ -81,6 +88,7 @@ export function createApp(deps: AppDeps): Express {
   }
 
   app.use((req, _res, next) => next(new AppError('NotFound', `No endpoint at ${req.method} ${req.path}.`)));
+  app.use(basicChallenge);
   app.use(problemHandler);
   return app;
 }

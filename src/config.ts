@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList, type AllowList } from './access-policy';
 import { parseCidrs } from './http/cidr-allowlist';
+import { parseCorsOrigins, type CorsOrigins } from './http/cors';
 import { DEFAULT_HTTP_LIMITS as D, defaultStreamsPerToken } from './http/limits';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy';
 
@@ -65,6 +66,8 @@ export interface Config {
   /** ALLOW_CIDRS as `address/prefix`; null: any address may connect. */
   allowCidrs: string[] | null;
   trustProxy: TrustProxy;
+  /** CORS_ORIGINS: the origins whose web apps may read objects and listings; null: no CORS (OPTIONS stays 405). */
+  corsOrigins: CorsOrigins | null;
   httpLimits: HttpLimits;
   port: number;
   host: string;
@@ -178,6 +181,7 @@ const envSchema = z.object({
   METRICS_AUTH: z.enum(['token', 'none']).default('token'),
   ALLOW_CIDRS: optionalText,
   TRUST_PROXY: optionalText,
+  CORS_ORIGINS: optionalText,
   HTTP_HEADERS_TIMEOUT_SECONDS: positive(D.headersTimeoutMs / 1000, 600),
   HTTP_REQUEST_TIMEOUT_SECONDS: positive(D.requestTimeoutMs / 1000, 3600),
   HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: positive(D.keepAliveTimeoutMs / 1000, 600),
@@ -208,6 +212,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   if (!trustProxy.ok) problems.push(`TRUST_PROXY: ${trustProxy.error}`);
   problems.push(...authProblems(env));
+  const cors = env.CORS_ORIGINS?.trim() ? parseCorsOrigins(env.CORS_ORIGINS) : undefined;
+  if (cors && !cors.ok) problems.push(`CORS_ORIGINS: ${cors.error}`);
+  if (cors?.ok && cors.value === '*' && env.AUTH_TOKENS_FILE?.trim()) {
+    problems.push('CORS_ORIGINS: * is allowed only without caller tokens (AUTH_TOKENS_FILE); list the origins instead');
+  }
   if (!parsed.success || !allow?.ok || !trustProxy.ok || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
@@ -255,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     allowCidrs: cidrs?.ok ? cidrs.value : null,
     trustProxy: trustProxy.value,
+    corsOrigins: cors?.ok ? cors.value : null,
     httpLimits: {
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
@@ -268,6 +278,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       clientStallTimeoutMs: e.CLIENT_STALL_TIMEOUT_SECONDS * 1000,
     },
   });
+}
+
+/**
+ * AUTH_TOKENS_FILE as loadConfig resolves it, readable when other variables
+ * are bad: server.ts checks the file too, so one message names every problem.
+ */
+export function tokensFilePath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env.AUTH_TOKENS_FILE?.trim();
+  return file ? path.resolve(file) : undefined;
 }
 
 function authProblems(env: NodeJS.ProcessEnv): string[] {

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { createApp } from './app';
 import { loadAuthenticator } from './auth/load-authenticator';
+import { tokensFileProblem } from './auth/tokens-file-check';
 import { systemClock } from './clock';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, tokensFilePath, type Config } from './config';
 import { createCredentialsProvider } from './credentials/create-credentials-provider';
 import { DownloadManager } from './downloads/download-manager';
 import { checkDownloadRoot } from './downloads/download-root';
@@ -20,14 +21,7 @@ import { AliOssStore } from './oss/ali-oss-store';
  * lifecycle: `lifecycle.onDrain(() => jobs.drain(), 'download jobs')`.
  */
 export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycle }> {
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`oss-download-service: ${err.message}\n`);
-    process.exit(2);
-  }
+  const config = await configOrExit(process.env);
 
   const logger = createLogger(config.logLevel);
   const metrics = new Metrics();
@@ -80,12 +74,13 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     security,
     verifyCrc64: config.oss.verifyCrc64,
     downloads,
+    cors: config.corsOrigins,
   });
 
   const server = createHttpServer(app, config.httpLimits);
   // Before listening: a supervisor may signal as soon as it sees the 'listening' line.
   handleSignals(server, lifecycle, logger);
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  await listenOrExit(server, config);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
@@ -110,6 +105,48 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
   }
   return { server, lifecycle };
 }
+
+/** The environment and the tokens file it names, checked together: one message lists every problem, then exit 2. */
+async function configOrExit(env: NodeJS.ProcessEnv): Promise<Readonly<Config>> {
+  const problems: string[] = [];
+  let config: Readonly<Config> | undefined;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  const tokensFile = config ? config.auth.tokensFile : tokensFilePath(env);
+  const tokensProblem = tokensFile ? await tokensFileProblem(tokensFile) : undefined;
+  if (tokensProblem) problems.push(tokensProblem);
+  if (config && problems.length === 0) return config;
+  process.stderr.write(`oss-download-service: ${new ConfigError(problems).message}\n`);
+  process.exit(2);
+}
+
+/** A port in use (or not ours to take) is an operator's mistake: one line naming it, exit 2, no stack. */
+async function listenOrExit(server: http.Server, config: Readonly<Config>): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const reason = LISTEN_ERRORS[(err as NodeJS.ErrnoException).code ?? ''];
+    if (!reason) throw err;
+    process.stderr.write(`oss-download-service: cannot listen on ${config.host}:${config.port}: ${reason} (PORT=${config.port}, HOST=${config.host})\n`);
+    process.exit(2);
+  }
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use; stop what holds it or set another PORT',
+  EACCES: 'permission denied (ports below 1024 need privileges); set another PORT',
+  EADDRNOTAVAIL: 'no interface on this host has that address; check HOST',
+};
 
 /** First signal: drain (lifecycle.ts), then exit 0. A second signal: exit at once. */
 function handleSignals(server: http.Server, lifecycle: Lifecycle, logger: Logger): void {

@@ -20,16 +20,30 @@ function unauthorized(detail: string, invalidToken: boolean): AppError {
   });
 }
 
-/** The bearer token in an Authorization header; 401 when it is missing or not one. */
+/**
+ * The caller's token from an Authorization header: `Bearer TOKEN`, or, for
+ * browsers, which cannot add a bearer header to a link, HTTP Basic with the
+ * token as the password (`Basic base64(anyname:TOKEN)`; the name is ignored).
+ * 401 when it is missing or not one.
+ */
 export function bearerToken(authorization: string | undefined): string {
   if (authorization === undefined || authorization.trim() === '') {
-    throw unauthorized('This endpoint needs Authorization: Bearer <token>.', false);
+    throw unauthorized('This endpoint needs Authorization: Bearer <token> (or Basic with the token as the password).', false);
   }
-  const match = /^Bearer +(\S+) *$/i.exec(authorization);
-  if (!match || !TOKEN_SYNTAX.test(match[1])) {
+  const token = /^Bearer +(\S+) *$/i.exec(authorization)?.[1] ?? basicPassword(authorization);
+  if (token === undefined || !TOKEN_SYNTAX.test(token)) {
     throw unauthorized('The Authorization header is not a well-formed bearer token.', true);
   }
-  return match[1];
+  return token;
+}
+
+/** The password of `Basic base64(user:password)` (RFC 7617); undefined when the header is not one. */
+function basicPassword(authorization: string): string | undefined {
+  const match = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(authorization);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon === -1 ? undefined : decoded.slice(colon + 1);
 }
 
 /** Finds the entry whose hash matches; compares against every entry, in constant time each. */

@@ -33,6 +33,7 @@ options:
       --part-size MB     part size (default DOWNLOAD_PART_SIZE_MB)
       --threshold MB     objects up to this size are one stream (default DOWNLOAD_THRESHOLD_MB)
   -q, --quiet            no progress bar (it is shown only on a terminal anyway)
+  -h, --help             this text
 
 Configuration and credentials come from the same environment variables as the service
 (OSS_REGION, OSS_ENDPOINT, CREDENTIALS_SOURCE, ...); OSS_ALLOW is optional here.
@@ -52,6 +53,10 @@ interface GetArgs {
 }
 
 export async function getCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (wantsHelp(args)) {
+    process.stdout.write(GET_USAGE);
+    return EXIT.ok;
+  }
   let parsed: GetArgs;
   let config: Readonly<Config>;
   try {
@@ -82,7 +87,7 @@ export async function getCommand(args: string[], env: NodeJS.ProcessEnv = proces
   } catch (err) {
     bar?.stop();
     const code = exitCodeFor(err);
-    process.stderr.write(`oss-download: ${failureMessage(err, code)}\n`);
+    process.stderr.write(`oss-download: ${failureMessage(err, code, parsed.target)}\n`);
     return code;
   } finally {
     process.off('SIGINT', onSignal);
@@ -167,8 +172,16 @@ function summary(args: GetArgs, result: DownloadResult): string {
   return `${args.target}: ${formatBytes(result.size)}, ${verified}`;
 }
 
-function failureMessage(err: unknown, code: number): string {
+/** `-h` or `--help` anywhere before a `--` (after it, they would be file names). */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '-h' || a === '--help');
+}
+
+function failureMessage(err: unknown, code: number, target: string): string {
   if (code === EXIT.interrupted) return 'interrupted; the checkpoint is kept: run the same command again to resume.';
+  // The download core words it for the HTTP API ("overwrite": true); here the switch is -f.
+  if (code === EXIT.exists) return `${target} exists: use -f (--overwrite) to replace it.`;
   if (err instanceof AppError) return `${err.detail} (${err.code})`;
   return `the download failed: ${err instanceof Error ? err.message : String(err)}`;
 }

@@ -32,7 +32,17 @@ export function passedHeaders(upstream: Readonly<Record<string, string>>): Recor
 /** `?download=1` or `?filename=NAME`: save as a file, named by RFC 6266 with RFC 5987 for non-ASCII names. */
 export function attachmentHeader(key: string, filename: string | undefined): string {
   const name = filename ?? baseName(key);
-  return contentDisposition(name, { type: 'attachment' });
+  const ascii = /^[\x20-\x7e]*$/.test(name);
+  return contentDisposition(name, { type: 'attachment', fallback: ascii ? true : asciiFallback(name) });
+}
+
+/**
+ * The plain `filename=` for clients that ignore `filename*`: what ASCII cannot
+ * carry becomes `_` (the package's own fallback writes `?`, and `curl -OJ`
+ * saved files literally named `??? ????.txt`).
+ */
+function asciiFallback(name: string): string {
+  return name.replace(/[^\x20-\x7e]/g, '_');
 }
 
 function baseName(key: string): string {

@@ -52,11 +52,19 @@ describe('oss-download get (the command line, as a child process)', () => {
     expect(result.stderr).toMatch(/^oss-download: /);
   });
 
+  it.each([[['get', '--help']], [['get', '-h']], [['get', 'oss://b/k', '--help']]])('prints the get usage on stdout and exits 0 for %j', async (args) => {
+    const result = await runCli(args, cliEnv(stack)).exited;
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^usage: oss-download get \[options\] oss:\/\/BUCKET\/KEY LOCAL_PATH\n/);
+    expect(result.stdout).toMatch(/-f, --overwrite/);
+  });
+
   it('refuses to replace an existing file without --overwrite (exit 6), and replaces it with it', async () => {
     const target = path.join(dir, 'hello.txt');
     writeFileSync(target, 'mine');
     const refused = await runCli(['get', `oss://${BUCKET}/notes/hello.txt`, target], cliEnv(stack)).exited;
     expect(refused.code).toBe(6);
+    expect(refused.stderr).toBe(`oss-download: ${target} exists: use -f (--overwrite) to replace it.\n`);
     expect(readFileSync(target, 'utf8')).toBe('mine');
     const replaced = await runCli(['get', '--overwrite', `oss://${BUCKET}/notes/hello.txt`, target], cliEnv(stack)).exited;
     expect(replaced.code).toBe(0);

@@ -97,6 +97,20 @@ describe.each([4, 1] as const)('objects over real HTTP, signature V%i', (signatu
     expect(res.body).toHaveLength(1024);
   });
 
+  it('ignores an unsatisfiable Range when If-Range names another version: 200 with the whole object (RFC 9110 13.1.5)', async () => {
+    const res = await get(url('docs/hello.txt'), { Range: 'bytes=2000-', 'If-Range': '"00000000000000000000000000000000"' });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-range']).toBeUndefined();
+    expect(res.body.toString()).toBe(text);
+  });
+
+  it('still answers 416 for an unsatisfiable Range when If-Range names the current version', async () => {
+    const { etag } = stack.oss.objectInfo(BUCKET, 'docs/hello.txt')!;
+    const res = await get(url('docs/hello.txt'), { Range: 'bytes=2000-', 'If-Range': etag });
+    expect(res.status).toBe(416);
+    expect(res.headers['content-range']).toBe('bytes */1024');
+  });
+
   it('sends the range when If-Range names the current version', async () => {
     const { etag } = stack.oss.objectInfo(BUCKET, 'docs/hello.txt')!;
     const res = await get(url('docs/hello.txt'), { Range: 'bytes=0-4', 'If-Range': etag });

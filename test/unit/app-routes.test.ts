@@ -64,12 +64,12 @@ describe('GET /v1/objects/:bucket/*key', () => {
     expect(store.calls[0].request).toMatchObject({ range: undefined });
   });
 
-  it('adds an RFC 6266 attachment header for ?download=1, with an RFC 5987 name for non-ASCII', async () => {
+  it('adds an RFC 6266 attachment header for ?download=1, with an RFC 5987 name for non-ASCII and _ in the ASCII fallback', async () => {
     const { app, store } = setup();
     store.put('bkt', 'docs/日本.txt', 'x');
     const res = await request(app).get('/v1/objects/bkt/docs/%E6%97%A5%E6%9C%AC.txt?download=1');
     expect(res.headers['content-disposition']).toBe(
-      `attachment; filename="??.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`,
+      `attachment; filename=__.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`,
     );
   });
 
