@@ -16,6 +16,8 @@ export const EXIT = {
   noSpace: 5,
   /** The target exists and --overwrite was not given. */
   exists: 6,
+  /** sync or get -r: some files failed, others were downloaded or already in place. */
+  partial: 7,
   /** Interrupted by a signal; the checkpoint is kept and the same command resumes. */
   interrupted: 130,
 } as const;

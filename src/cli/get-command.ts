@@ -2,19 +2,14 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { allows } from '../access-policy';
-import { systemClock } from '../clock';
 import { ConfigError, loadCliConfig, type Config } from '../config';
-import { createCredentialsProvider } from '../credentials/create-credentials-provider';
 import { downloadObject, DownloadSuspended, type DownloadResult } from '../downloads/download-object';
-import { DiskSpace } from '../downloads/free-space';
-import { defaultRetryPolicy } from '../downloads/retry';
 import { openLocalTarget } from '../downloads/target-path';
 import { AppError } from '../errors';
-import { createLogger } from '../logger';
-import { Metrics } from '../metrics';
-import { AliOssStore } from '../oss/ali-oss-store';
+import { cliDownloadOptions, cliStore, positiveInt } from './cli-store';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { ProgressBar, formatBytes } from './progress-bar';
+import { prefixCommand } from './sync-command';
 
 /**
  * `oss-download get oss://bucket/key ./local-file`: the seed's Python script
@@ -53,6 +48,9 @@ interface GetArgs {
 }
 
 export async function getCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (args.some((a) => a === '-r' || a === '--recursive')) {
+    return prefixCommand('get -r', args.filter((a) => a !== '-r' && a !== '--recursive'), env);
+  }
   if (wantsHelp(args)) {
     process.stdout.write(GET_USAGE);
     return EXIT.ok;
@@ -96,24 +94,12 @@ export async function getCommand(args: string[], env: NodeJS.ProcessEnv = proces
 }
 
 async function run(args: GetArgs, config: Readonly<Config>, signal: AbortSignal, bar: ProgressBar | undefined): Promise<DownloadResult> {
-  const level = config.logLevel === 'debug' || config.logLevel === 'trace' ? config.logLevel : 'warn';
-  const logger = createLogger(level, process.stderr);
-  const credentials = createCredentialsProvider(config.credentials, { clock: systemClock, logger, metrics: new Metrics() });
-  const store = new AliOssStore({ ...config.oss, credentials });
-  const d = config.downloads;
-  const MiB = 1024 * 1024;
   const files = await openLocalTarget(args.target);
   try {
     return await downloadObject(
-      store,
+      cliStore(config),
       { bucket: args.bucket, key: args.key, files, overwrite: args.overwrite, recordedPath: args.target },
-      {
-        thresholdBytes: args.thresholdMb !== undefined ? args.thresholdMb * MiB : d.thresholdBytes,
-        partSizeBytes: args.partSizeMb !== undefined ? args.partSizeMb * MiB : d.partSizeBytes,
-        parallelism: args.parallelism ?? d.parallelism,
-        retry: defaultRetryPolicy,
-        space: new DiskSpace(),
-      },
+      cliDownloadOptions(config, args),
       signal,
       { onStart: (info) => bar?.start(info.size, info.resumedBytes), onBytes: (n) => bar?.add(n) },
     );
@@ -160,20 +146,13 @@ function localTarget(local: string, key: string): string {
   return target;
 }
 
-function positiveInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new AppError('InvalidRequest', `${name} must be a positive whole number.`);
-  return n;
-}
-
 function summary(args: GetArgs, result: DownloadResult): string {
   const verified = result.crcVerified ? `CRC64 ${result.crc64} verified` : 'OSS sent no CRC64 to verify';
   return `${args.target}: ${formatBytes(result.size)}, ${verified}`;
 }
 
 /** `-h` or `--help` anywhere before a `--` (after it, they would be file names). */
-function wantsHelp(args: string[]): boolean {
+export function wantsHelp(args: string[]): boolean {
   const end = args.indexOf('--');
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === '-h' || a === '--help');
 }

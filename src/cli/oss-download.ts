@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { GET_USAGE, getCommand } from './get-command';
+import { prefixCommand, SYNC_USAGE } from './sync-command';
 import { tokenCommand } from './token-command';
 
 /**
@@ -10,6 +11,7 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   get: (args) => getCommand(args),
+  sync: (args) => prefixCommand('sync', args),
   // ── token ── the security work's module (src/cli/token-command.ts, also runnable on its own).
   token: (args) => tokenCommand(args),
 };
@@ -18,10 +20,13 @@ const USAGE = `usage: oss-download <command> [arguments]
 
 commands:
   get oss://BUCKET/KEY LOCAL_PATH   download one object, verified and resumable
+  get -r oss://BUCKET/PREFIX DIR    download every object under a prefix
+  sync oss://BUCKET/PREFIX DIR      the same, keeping DIR in sync (--delete removes what is gone)
   token create NAME [options]       a new caller token and its tokens-file line (see README, Security)
   help                              this text
 
-${GET_USAGE}`;
+${GET_USAGE}
+${SYNC_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

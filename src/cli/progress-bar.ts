@@ -19,7 +19,7 @@ export class ProgressBar {
 
   constructor(
     private readonly out: ProgressOutput,
-    private readonly label: string,
+    private label: string,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.startedAt = now();
@@ -36,6 +36,12 @@ export class ProgressBar {
 
   add(bytes: number): void {
     this.done += bytes;
+  }
+
+  /** For a job whose size grows as it is discovered (a prefix being listed), and whose label counts files. */
+  update(total: number, label: string): void {
+    this.total = total;
+    this.label = label;
   }
 
   /** Clears the bar; `summary` (if any) replaces it. */

@@ -9,13 +9,14 @@ describe('download configuration', () => {
       thresholdBytes: 64 * 1024 * 1024,
       partSizeBytes: 16 * 1024 * 1024,
       parallelism: 8,
+      filesParallelism: 8,
       resumeOnStart: false,
     });
   });
 
   it('reads them from the environment', () => {
-    const config = loadConfig({ ...BASE, DOWNLOAD_CONCURRENCY: '4', DOWNLOAD_PART_SIZE_MB: '8', DOWNLOAD_THRESHOLD_MB: '32', DOWNLOAD_PARALLELISM: '16', DOWNLOAD_RESUME_ON_START: 'true' });
-    expect(config.downloads).toEqual({ concurrency: 4, thresholdBytes: 32 * 1024 * 1024, partSizeBytes: 8 * 1024 * 1024, parallelism: 16, resumeOnStart: true });
+    const config = loadConfig({ ...BASE, DOWNLOAD_CONCURRENCY: '4', DOWNLOAD_PART_SIZE_MB: '8', DOWNLOAD_THRESHOLD_MB: '32', DOWNLOAD_PARALLELISM: '16', DOWNLOAD_FILES_PARALLELISM: '3', DOWNLOAD_RESUME_ON_START: 'true' });
+    expect(config.downloads).toEqual({ concurrency: 4, thresholdBytes: 32 * 1024 * 1024, partSizeBytes: 8 * 1024 * 1024, parallelism: 16, filesParallelism: 3, resumeOnStart: true });
   });
 
   it('names every bad download variable in one error', () => {
