@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { countCredentialEndpointRequests } from './observability/credential-endpoint-requests';
 import { AliOssStore } from './oss/ali-oss-store';
+import { AliOssUrlSigner } from './oss/ali-oss-url-signer';
 
 /**
  * The entry point: read the configuration, build the real dependencies,
@@ -42,6 +43,15 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     credentials,
     onUpstreamResponse: metrics.countUpstreamResponse,
   });
+  const signer = new AliOssUrlSigner({
+    credentials,
+    region: config.oss.region,
+    endpoint: config.delivery.publicEndpoint,
+    signatureVersion: config.oss.signatureVersion,
+    expiresSeconds: config.delivery.redirectExpiresSeconds,
+    expiryMarginMs: config.credentials.expiryMarginMs,
+    clock: systemClock,
+  });
   const lifecycle = new Lifecycle({ ...config.shutdown, logger });
   const auth = await loadAuthenticator(config.auth, logger).catch((err: unknown) => {
     process.stderr.write(`oss-download-service: AUTH_TOKENS_FILE: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -66,6 +76,7 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     auth,
     security,
     verifyCrc64: config.oss.verifyCrc64,
+    redirect: { signer, defaultDelivery: config.delivery.default },
     downloads,
   });
 
@@ -83,6 +94,7 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
       endpoint: config.oss.endpoint,
       credentialsSource: config.credentials.source,
       verifyCrc64: config.oss.verifyCrc64,
+      objectDelivery: config.delivery.default,
       shutdownGraceMs: config.shutdown.graceMs,
       shutdownDrainMs: config.shutdown.drainMs,
     },

@@ -69,7 +69,9 @@ export class AliOssUrlSigner implements ObjectUrlSigner {
   /** REDIRECT_EXPIRES_SECONDS, cut short so that the URL dies before the credential's expiry margin begins. */
   private lifetimeSeconds(creds: StsCredentials, now: number): number {
     if (creds.expiresAt === null) return this.options.expiresSeconds;
-    const left = Math.floor((creds.expiresAt - this.options.expiryMarginMs - now) / 1000);
+    // V1's Expires is ali-oss's Math.round(Date.now() / 1000) + lifetime: up to half a second more.
+    const roundingSeconds = this.options.signatureVersion === 1 ? 1 : 0;
+    const left = Math.floor((creds.expiresAt - this.options.expiryMarginMs - now) / 1000) - roundingSeconds;
     if (left < 1) {
       throw new AppError('CredentialsUnavailable', 'The OSS credential in hand expires too soon to sign a URL with it.');
     }
