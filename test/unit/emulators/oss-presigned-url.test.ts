@@ -176,19 +176,30 @@ describe('OSS emulator: presigned URLs from AliOssUrlSigner', () => {
     await expect(signer(4).presignGet({ bucket: BUCKET, key: 'docs/other.txt' })).rejects.toMatchObject({ code: 'CredentialsUnavailable' });
   });
 
-  it('puts a real endpoint in virtual-host style, the bucket in the host name', async () => {
+  it.each([4, 1] as const)('puts a real endpoint in virtual-host style, the bucket in the host name (V%s)', async (version) => {
     const real = new AliOssUrlSigner({
       credentials: provider,
       region: 'cn-beijing',
       endpoint: 'https://oss-cn-beijing-internal.aliyuncs.com',
-      signatureVersion: 4,
+      signatureVersion: version,
       expiresSeconds: 300,
       expiryMarginMs: 0,
       clock,
     });
     const { url } = await real.presignGet({ bucket: BUCKET, key: 'docs/other.txt' });
+    const query = new URL(url).searchParams;
 
     expect(url.startsWith(`https://${BUCKET}.oss-cn-beijing-internal.aliyuncs.com/docs/other.txt?`)).toBe(true);
-    expect(new URL(url).searchParams.get('x-oss-credential')).toMatch(/\/cn-beijing\/oss\/aliyun_v4_request$/);
+    if (version === 4) expect(query.get('x-oss-credential')).toMatch(/\/cn-beijing\/oss\/aliyun_v4_request$/);
+    else expect(query.get('OSSAccessKeyId')).toBe(credential.accessKeyId);
+  });
+
+  it('refuses a GET URL used for HEAD (the method is signed)', async () => {
+    const { url } = await signer(4).presignGet({ bucket: BUCKET, key: 'docs/other.txt' });
+    const head = await fetch(url, { method: 'HEAD' });
+
+    const errorDocument = Buffer.from(head.headers.get('x-oss-err') ?? '', 'base64').toString('utf8');
+
+    expect([head.status, code(errorDocument)]).toEqual([403, 'SignatureDoesNotMatch']);
   });
 });
