@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { crc64 as npmCrc64 } from 'crc64-ecma182.js';
-import { Crc64 } from '../src/crc64';
+import { Crc64, crc64Choice } from '../src/crc64-choice';
 
 /**
- * CRC-64/XZ throughput: this project's slicing-by-8 Crc64 against the npm
- * package crc64-ecma182.js, on the same 8 MiB buffer (the package aborts on
+ * CRC-64/XZ throughput: the Crc64 this project runs (liblzma through koffi,
+ * or the TypeScript fallback: `impl` says which) against the npm package crc64-ecma182.js, on the same 8 MiB buffer (the package aborts on
  * inputs over about 16 MiB), best of several rounds.
  */
 export interface CrcResult {
   ours: number;
+  impl: string;
   npm: number;
 }
 
@@ -19,6 +20,7 @@ export function benchCrc(totalMiB = 512): CrcResult {
   const rounds = Math.max(1, Math.floor(totalMiB / 8));
   if (new Crc64().update(buffer).toString() !== npmCrc64(buffer)) throw new Error('the two CRC64 implementations disagree');
   return {
+    impl: crc64Choice.impl,
     ours: bestRate(rounds, () => new Crc64().update(buffer)),
     npm: bestRate(Math.max(1, rounds / 4), () => npmCrc64(buffer)),
   };

@@ -8,6 +8,7 @@ import { ifRangeMatches } from '../src/http/if-range';
 import { parseBucket, parseObjectAddress, type ObjectAddress } from '../src/http/object-address';
 import { announcedCrc64 } from '../src/http/crc64-verifier';
 import { attachmentHeader, passedHeaders } from '../src/http/object-headers';
+import { redirectToObject, wantsRedirect, type ObjectRedirectOptions } from '../src/http/object-redirect';
 import { forwardedRange } from '../src/http/range';
 import { streamBody } from '../src/http/stream-body';
 import type { StreamProgress } from '../src/observability/request-facts';
@@ -25,6 +26,8 @@ export interface ObjectRoutesDeps {
   metrics: Metrics;
   /** Check whole-object GETs against OSS's CRC64 (OSS_VERIFY_CRC64, on unless set to false). */
   verifyCrc64?: boolean;
+  /** Redirect mode (307 to a presigned URL); without it `?redirect=true` is refused. */
+  redirect?: ObjectRedirectOptions;
 }
 
 const flag = z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true');
@@ -32,6 +35,7 @@ const flag = z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v
 // Strict: an unknown query parameter is a 400, not silently ignored.
 const objectQuery = z.strictObject({
   download: flag.optional(),
+  redirect: flag.optional(),
   filename: z
     .string()
     .min(1)
@@ -82,6 +86,7 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   requireAllowed(deps.allow, address.bucket, address.key, `${address.bucket}/${address.key}`);
   requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
+  if (wantsRedirect(deps.redirect, method, query.redirect)) return redirectToObject(deps.redirect, res, address, query);
   const upstream = await fetchObject(deps.store, method, objectRequest(req, address), req.get('if-range'));
   res.locals.ossRequestId = upstream.headers['x-oss-request-id'];
 

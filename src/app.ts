@@ -13,6 +13,7 @@ import type { DownloadManager } from './downloads/download-manager';
 import { AppError } from './errors';
 import { basicChallenge } from './http/basic-challenge';
 import { cors, type CorsOrigins } from './http/cors';
+import type { ObjectRedirectOptions } from './http/object-redirect';
 import { problemHandler } from './http/problem';
 import { securityLayer, type SecurityOptions } from './http/security-layer';
 import { Lifecycle } from './lifecycle';
@@ -45,6 +46,8 @@ export interface AppDeps {
   auth?: Authenticator;
   /** Network and resource limits; absent: the defaults (src/http/limits.ts), any peer. */
   security?: Omit<SecurityOptions, 'auth'>;
+  /** Redirect mode (`?redirect=true`, OBJECT_DELIVERY=redirect); absent: every object is streamed through. */
+  redirect?: ObjectRedirectOptions;
   /** Download-to-disk jobs (/v1/downloads); without it those routes answer 404. */
   downloads?: DownloadManager;
   clock?: Clock;
@@ -73,7 +76,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));
   app.use(metricsRoutes(deps.metrics));
-  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64 }));
+  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64, redirect: deps.redirect }));
   if (deps.downloads) {
     const clock = deps.clock ?? systemClock;
     app.use(

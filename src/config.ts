@@ -83,6 +83,7 @@ export interface Config {
     verifyCrc64: boolean;
   };
   allow: AllowList;
+  delivery: DeliveryConfig;
   credentials: CredentialsConfig;
   downloadRoot: string;
   /** DOWNLOAD_ROOT_SHARED: accept a root that other users own or may write (logged as a warning). */
@@ -90,6 +91,16 @@ export interface Config {
   downloads: DownloadsConfig;
   logLevel: string;
   shutdown: ShutdownConfig;
+}
+
+/** How GET /v1/objects/{bucket}/{key} hands out the bytes (OBJECT_DELIVERY, REDIRECT_*, OSS_PUBLIC_ENDPOINT). */
+export interface DeliveryConfig {
+  /** `proxy`: stream through the service; `redirect`: 307 to a presigned OSS URL. `?redirect=` overrides it per request. */
+  default: 'proxy' | 'redirect';
+  /** How long a presigned URL lives, at most (cut short by the credential's expiry minus its margin). */
+  redirectExpiresSeconds: number;
+  /** The OSS endpoint clients reach, for the presigned URLs: OSS_PUBLIC_ENDPOINT, else OSS_ENDPOINT. */
+  publicEndpoint: string;
 }
 
 /** What SIGTERM or SIGINT does; see src/lifecycle.ts. */
@@ -151,6 +162,10 @@ const envSchema = z.object({
   OSS_REQUEST_TIMEOUT_SECONDS: seconds(60),
   OSS_VERIFY_CRC64: z.enum(['true', 'false', '1', '0']).default('true'),
   OSS_ALLOW: z.string({ error: 'is required: comma-separated bucket or bucket/prefix entries, or *' }).trim().min(1, 'must not be empty'),
+  // Redirect mode (issue 11): 307 to a presigned URL instead of streaming. 604800 s is OSS's V4 limit.
+  OBJECT_DELIVERY: z.enum(['proxy', 'redirect']).default('proxy'),
+  REDIRECT_EXPIRES_SECONDS: positive(300, 604_800),
+  OSS_PUBLIC_ENDPOINT: optionalText.pipe(httpUrl.optional()),
   CREDENTIALS_SOURCE: z.enum(CREDENTIALS_SOURCES).default('ecs_ram_role'),
   ALIBABA_CLOUD_ECS_METADATA: optionalText,
   ALIBABA_CLOUD_IMDSV1_DISABLED: optionalText,
@@ -220,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (!parsed.success || !allow?.ok || !trustProxy.ok || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
+  const endpoint = e.OSS_ENDPOINT ?? `https://oss-${e.OSS_REGION}-internal.aliyuncs.com`;
   if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
     throw new ConfigError(['HTTP_HEADERS_TIMEOUT_SECONDS: must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS']);
   }
@@ -237,13 +253,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     host: e.HOST,
     oss: {
       region: e.OSS_REGION,
-      endpoint: e.OSS_ENDPOINT ?? `https://oss-${e.OSS_REGION}-internal.aliyuncs.com`,
+      endpoint,
       signatureVersion: e.OSS_SIGNATURE_VERSION === '1' ? 1 : 4,
       idleTimeoutMs: e.OSS_IDLE_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.OSS_REQUEST_TIMEOUT_SECONDS * 1000,
       verifyCrc64: e.OSS_VERIFY_CRC64 === 'true' || e.OSS_VERIFY_CRC64 === '1',
     },
     allow: allow.value,
+    delivery: {
+      default: e.OBJECT_DELIVERY,
+      redirectExpiresSeconds: e.REDIRECT_EXPIRES_SECONDS,
+      publicEndpoint: e.OSS_PUBLIC_ENDPOINT ?? endpoint,
+    },
     credentials: credentialsConfig(e),
     downloadRoot: path.resolve(e.DOWNLOAD_ROOT),
     downloadRootShared: e.DOWNLOAD_ROOT_SHARED === 'true' || e.DOWNLOAD_ROOT_SHARED === '1',

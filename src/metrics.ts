@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock';
+import { crc64Choice } from './crc64-choice';
 import type { CredentialsProvider } from './credentials/credentials-provider';
 
 /**
@@ -117,8 +118,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly crc64Implementation = new Gauge({
+    name: 'crc64_implementation',
+    help: 'The CRC-64 implementation this process runs: 1 for liblzma (koffi FFI) or js (the TypeScript fallback).',
+    labelNames: ['impl'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.crc64Implementation.set({ impl: crc64Choice.impl }, 1);
   }
 
   /** For AliOssStore's onUpstreamResponse. */

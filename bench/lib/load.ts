@@ -29,6 +29,8 @@ export interface AutocannonResult {
   p50: number;
   p99: number;
   non2xx: number;
+  /** 3xx answers (counted in non2xx too): the redirect-mode target expects nothing else. */
+  redirects: number;
   errors: number;
   total: number;
 }
@@ -40,7 +42,8 @@ export async function autocannon(url: string, connections: number, seconds: numb
     requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     non2xx: number;
+    '3xx'?: number;
     errors: number;
   };
-  return { requestsPerSecond: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total };
+  return { requestsPerSecond: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, redirects: r['3xx'] ?? 0, errors: r.errors, total: r.requests.total };
 }

@@ -5,7 +5,10 @@ import { cpuSeconds, startBaseline, startService, type Child } from '../lib/proc
 import { summarize, type Summary } from '../lib/stats';
 import { objectUrl } from './large-streams';
 
-/** 3. 4 KiB objects at 32 and 128 connections: requests per second and p50/p99 latency vs the baseline proxy. */
+/**
+ * 3. 4 KiB objects at 32 and 128 connections: requests per second and p50/p99 latency vs the baseline proxy;
+ *    and the same GET with `?redirect=true` (redirect mode: a 307 to a presigned URL, no body, no OSS request).
+ */
 
 export const SMALL_KEY = 'small/4k.bin';
 
@@ -27,6 +30,7 @@ export async function smallObjects(emu: BenchEmulators, runs: number, seconds: n
       { name: 'direct (emulator)', url: `${emu.oss.endpoint}/${SMALL_KEY}`, headers: { Host: emu.host }, rounds: 1 },
       { name: 'baseline proxy', url: objectUrl(baseline, SMALL_KEY), pid: baseline.pid, rounds: runs },
       { name: 'service', url: objectUrl(service, SMALL_KEY), pid: service.pid, rounds: runs },
+      { name: 'service, redirect (307)', url: `${objectUrl(service, SMALL_KEY)}?redirect=true`, pid: service.pid, rounds: runs, expect: 'redirect' },
     ];
     await autocannon(targets[2].url, 8, 1); // warm the service (JIT, credential cache, sockets)
     const out: Record<string, Record<string, SmallFigures>> = {};
@@ -45,17 +49,19 @@ export interface SmallTarget {
   headers?: Record<string, string>;
   pid?: number;
   rounds: number;
+  /** What every answer must be: a 2xx (default), or a 3xx for redirect mode. */
+  expect?: 'ok' | 'redirect';
 }
 
 /** Interleaved rounds of autocannon against each target. */
 export async function compareSmall(targets: SmallTarget[], connections: number, seconds: number): Promise<Record<string, SmallFigures>> {
-  const results: Record<string, { r: AutocannonResult; cpu?: number }[]> = {};
+  const results: Record<string, { r: AutocannonResult; cpu?: number; redirect: boolean }[]> = {};
   const rounds = Math.max(...targets.map((t) => t.rounds));
   for (let round = 0; round < rounds; round += 1) {
     for (const t of targets.filter((x) => x.rounds > round)) {
       const before = t.pid ? cpuSeconds(t.pid) : 0;
       const r = await autocannon(t.url, connections, seconds, t.headers);
-      (results[t.name] ??= []).push({ r, cpu: t.pid ? ((cpuSeconds(t.pid) - before) / r.total) * 10_000 : undefined });
+      (results[t.name] ??= []).push({ r, cpu: t.pid ? ((cpuSeconds(t.pid) - before) / r.total) * 10_000 : undefined, redirect: t.expect === 'redirect' });
     }
   }
   return Object.fromEntries(
@@ -66,7 +72,7 @@ export async function compareSmall(targets: SmallTarget[], connections: number, 
         p50Ms: summarize(rs.map((x) => x.r.p50)),
         p99Ms: summarize(rs.map((x) => x.r.p99)),
         cpuSecondsPer10k: rs[0].cpu === undefined ? undefined : summarize(rs.map((x) => x.cpu!)),
-        failures: rs.reduce((sum, x) => sum + x.r.non2xx + x.r.errors, 0),
+        failures: rs.reduce((sum, x) => sum + (x.redirect ? x.r.total - x.r.redirects : x.r.non2xx) + x.r.errors, 0),
       },
     ]),
   );

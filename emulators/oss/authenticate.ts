@@ -4,9 +4,13 @@ import type { IssuedCredential, StsRegistry } from '../sts-registry';
 import { OssError } from './error-xml';
 import type { OssRequest } from './parse-request';
 import { parseV1Authorization, v1Signature, v1StringToSign } from './signature-v1';
-import { parseV4Authorization, V4_ALGORITHM, v4CanonicalRequest, v4Signature, v4StringToSign } from './signature-v4';
+import { parseV4Authorization, parseV4Query, V4_ALGORITHM, v4CanonicalRequest, v4Signature, v4StringToSign } from './signature-v4';
 
-export type SignatureVersion = 'v1' | 'v4' | 'anonymous';
+/** `v1-url` and `v4-url`: a presigned URL, the signature in the query string instead of Authorization. */
+export type SignatureVersion = 'v1' | 'v4' | 'v1-url' | 'v4-url' | 'anonymous';
+
+/** The longest a V4 presigned URL may live (x-oss-expires), as OSS allows: 7 days. */
+const MAX_V4_URL_EXPIRES_SECONDS = 604_800;
 
 /** Who the request says it is, before anything is verified (for the request log). */
 export interface ClaimedIdentity {
@@ -30,7 +34,7 @@ export interface Caller extends ClaimedIdentity {
 export function claimedIdentity(request: OssRequest): ClaimedIdentity {
   const authorization = request.headers.authorization;
   const securityToken = request.headers['x-oss-security-token'];
-  if (authorization === undefined) return { signatureVersion: 'anonymous' };
+  if (authorization === undefined) return presignedIdentity(request);
   if (authorization.startsWith(`${V4_ALGORITHM} `)) {
     const accessKeyId = /Credential=([^/,\s]+)/.exec(authorization)?.[1];
     return { signatureVersion: 'v4', accessKeyId, securityToken };
@@ -45,7 +49,12 @@ export function claimedIdentity(request: OssRequest): ClaimedIdentity {
  */
 export function authenticate(request: OssRequest, deps: AuthDeps): Caller {
   const authorization = request.headers.authorization;
-  if (authorization === undefined) return { signatureVersion: 'anonymous' };
+  if (authorization === undefined) {
+    const kind = presignedKind(request);
+    if (kind === 'v4-url') return verifyV4Url(request, deps);
+    if (kind === 'v1-url') return verifyV1Url(request, deps);
+    return { signatureVersion: 'anonymous' };
+  }
   if (authorization.startsWith(`${V4_ALGORITHM} `)) return verifyV4(request, authorization, deps);
   if (authorization.startsWith('OSS ')) return verifyV1(request, authorization, deps);
   throw new OssError('InvalidArgument', { message: 'Authorization header is invalid.', ec: '0002-00000020' });
@@ -83,6 +92,92 @@ function verifyV4(request: OssRequest, authorization: string, deps: AuthDeps): C
     throw signatureMismatch(claimed.accessKeyId, claimed.signature, details, '0002-00000228');
   }
   return caller('v4', credential);
+}
+
+function presignedKind(request: OssRequest): SignatureVersion {
+  if (request.query['x-oss-signature-version'] !== undefined) return 'v4-url';
+  if (request.query.OSSAccessKeyId !== undefined || request.query.Signature !== undefined) return 'v1-url';
+  return 'anonymous';
+}
+
+function presignedIdentity(request: OssRequest): ClaimedIdentity {
+  const signatureVersion = presignedKind(request);
+  if (signatureVersion === 'v4-url') {
+    const accessKeyId = /^([^/]+)\//.exec(request.query['x-oss-credential'] ?? '')?.[1];
+    return { signatureVersion, accessKeyId, securityToken: request.query['x-oss-security-token'] };
+  }
+  if (signatureVersion === 'v1-url') {
+    return { signatureVersion, accessKeyId: request.query.OSSAccessKeyId, securityToken: request.query['security-token'] };
+  }
+  return { signatureVersion };
+}
+
+/**
+ * A V1 presigned URL: `?OSSAccessKeyId=&Expires=&Signature=` (and
+ * `security-token` for STS), signed like a header-signed request with
+ * `Expires` (epoch seconds) in the Date slot. Checked in the same order as a
+ * signed request: the credential and its token, then the time, then the signature.
+ */
+function verifyV1Url(request: OssRequest, deps: AuthDeps): Caller {
+  const { OSSAccessKeyId: accessKeyId, Expires: expires, Signature: signature } = request.query;
+  if (!accessKeyId || !signature || !/^\d{1,12}$/.test(expires ?? '')) {
+    throw new OssError('AccessDenied', { message: 'OSSAccessKeyId, Expires and Signature are required in a presigned URL.', ec: '0002-00000068' });
+  }
+  const credential = checkCredential(accessKeyId, request.query['security-token'], deps);
+  checkUrlExpiry(Number(expires) * 1000, deps);
+  const stringToSign = v1StringToSign(request, expires);
+  const expected = v1Signature(credential.accessKeySecret, stringToSign);
+  if (!sameText(expected, signature)) {
+    throw signatureMismatch(accessKeyId, signature, [['StringToSign', stringToSign]], '0002-00000040');
+  }
+  return caller('v1-url', credential);
+}
+
+/**
+ * A V4 presigned URL: `x-oss-signature-version`, `x-oss-credential`,
+ * `x-oss-date`, `x-oss-expires` (seconds from x-oss-date, at most 7 days),
+ * `x-oss-security-token` for STS, and `x-oss-signature` over a canonical
+ * request whose query is every parameter but the signature itself.
+ */
+function verifyV4Url(request: OssRequest, deps: AuthDeps): Caller {
+  if (request.query['x-oss-signature-version'] !== V4_ALGORITHM) {
+    throw new OssError('InvalidArgument', { message: 'Unsupported x-oss-signature-version.', ec: '0002-00000225' });
+  }
+  const claimed = parseV4Query(request.query);
+  const credential = checkCredential(claimed.accessKeyId, request.query['x-oss-security-token'], deps);
+  const timestamp = request.query['x-oss-date'] ?? '';
+  const signedAt = parseIsoBasic(timestamp);
+  const expires = Number(request.query['x-oss-expires']);
+  if (signedAt === undefined || !Number.isInteger(expires) || expires < 1 || expires > MAX_V4_URL_EXPIRES_SECONDS) {
+    throw new OssError('InvalidArgument', { message: 'x-oss-date or x-oss-expires is invalid.', ec: '0002-00000226' });
+  }
+  checkScope(claimed.date, claimed.region, claimed.product, timestamp, deps.region);
+  // A URL signed "in the future" is a clock problem, as for a signed request.
+  if (signedAt - deps.clock.now() > deps.maxSkewMs) checkSkew(signedAt, deps);
+  checkUrlExpiry(signedAt + expires * 1000, deps);
+  const unsigned = { ...request, queryPairs: request.queryPairs.filter(([name]) => name !== 'x-oss-signature') };
+  const canonicalRequest = v4CanonicalRequest(unsigned, claimed.additionalHeaders);
+  const stringToSign = v4StringToSign(timestamp, claimed, canonicalRequest);
+  const expected = v4Signature(credential.accessKeySecret, claimed, stringToSign);
+  if (!sameText(expected, claimed.signature)) {
+    const details: Array<[string, string]> = [['CanonicalRequest', canonicalRequest], ['StringToSign', stringToSign]];
+    throw signatureMismatch(claimed.accessKeyId, claimed.signature, details, '0002-00000228');
+  }
+  return caller('v4-url', credential);
+}
+
+function checkUrlExpiry(expiresAt: number, deps: AuthDeps): void {
+  const now = deps.clock.now();
+  if (now > expiresAt) {
+    throw new OssError('AccessDenied', {
+      message: 'Request has expired.',
+      ec: '0002-00000069',
+      details: [
+        ['Expires', new Date(expiresAt).toISOString()],
+        ['ServerTime', new Date(now).toISOString()],
+      ],
+    });
+  }
 }
 
 function caller(signatureVersion: SignatureVersion, credential: IssuedCredential): Caller {

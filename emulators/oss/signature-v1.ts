@@ -23,13 +23,17 @@ export function parseV1Authorization(header: string): V1Credentials | undefined 
   return match ? { accessKeyId: match[1], signature: match[2] } : undefined;
 }
 
-export function v1StringToSign(request: OssRequest): string {
+/**
+ * `expires`: for a presigned URL (`?OSSAccessKeyId=&Expires=&Signature=`), its
+ * `Expires` (epoch seconds) takes the Date slot.
+ */
+export function v1StringToSign(request: OssRequest, expires?: string): string {
   const { headers } = request;
   const lines = [
     request.method.toUpperCase(),
     headerText(headers['content-md5'] ?? ''),
     headerText(headers['content-type'] ?? ''),
-    headerText(headers['x-oss-date'] ?? headers.date ?? ''),
+    expires ?? headerText(headers['x-oss-date'] ?? headers.date ?? ''),
     ...canonicalizedOssHeaders(headers),
     canonicalizedResource(request),
   ];

@@ -36,14 +36,36 @@ export function parseV4Authorization(header: string): V4Credentials {
   if (credential === undefined || signature === undefined) {
     throw malformed('Credential and Signature are required in the Authorization header.');
   }
+  return { ...parseV4Scope(credential, 'Authorization header'), additionalHeaders: parseAdditionalHeaders(fields.get('AdditionalHeaders'), 'Authorization header'), signature };
+}
+
+/**
+ * A presigned URL carries the same fields in its query: `x-oss-credential`,
+ * `x-oss-additional-headers`, `x-oss-signature` (with `x-oss-date`,
+ * `x-oss-expires` and `x-oss-signature-version` beside them).
+ */
+export function parseV4Query(query: Record<string, string>): V4Credentials {
+  const credential = query['x-oss-credential'];
+  const signature = query['x-oss-signature'];
+  if (credential === undefined || signature === undefined) {
+    throw malformed('x-oss-credential and x-oss-signature are required in a presigned URL.');
+  }
+  return { ...parseV4Scope(credential, 'x-oss-credential'), additionalHeaders: parseAdditionalHeaders(query['x-oss-additional-headers'], 'x-oss-additional-headers'), signature };
+}
+
+/** `{ak}/{yyyymmdd}/{region}/{product}/aliyun_v4_request` */
+function parseV4Scope(credential: string, where: string): Omit<V4Credentials, 'additionalHeaders' | 'signature'> {
   const [accessKeyId, date, region, product, terminator, ...extra] = credential.split('/');
   if (!accessKeyId || !/^\d{8}$/.test(date ?? '') || !region || !product || terminator !== 'aliyun_v4_request' || extra.length > 0) {
-    throw malformed('Invalid credential in Authorization header.');
+    throw malformed(`Invalid credential in ${where}.`);
   }
-  const additional = fields.get('AdditionalHeaders');
-  const additionalHeaders = additional === undefined ? [] : additional.split(';').map((name) => name.trim().toLowerCase());
-  if (additionalHeaders.some((name) => name === '')) throw malformed('Invalid AdditionalHeaders in Authorization header.');
-  return { accessKeyId, date, region, product, additionalHeaders, signature };
+  return { accessKeyId, date, region, product };
+}
+
+function parseAdditionalHeaders(value: string | undefined, where: string): string[] {
+  const additionalHeaders = value === undefined ? [] : value.split(';').map((name) => name.trim().toLowerCase());
+  if (additionalHeaders.some((name) => name === '')) throw malformed(`Invalid AdditionalHeaders in ${where}.`);
+  return additionalHeaders;
 }
 
 function parseFields(text: string): Map<string, string> {

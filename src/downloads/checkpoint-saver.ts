@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { Crc64 } from '../crc64';
+import { Crc64 } from '../crc64-choice';
 import { BackgroundSave } from './background-save';
 import { writeCheckpoint, type Checkpoint } from './checkpoint';
 import type { Part } from './part-plan';

@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { Crc64 } from '../crc64';
+import { Crc64 } from '../crc64-choice';
 import { AppError, isAppError } from '../errors';
 import type { ObjectStore } from '../oss/object-store';
 import { partLength, type Part } from './part-plan';

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { Crc64 } from '../crc64';
+import { Crc64 } from '../crc64-choice';
 import { AppError, isAppError } from '../errors';
 import { objectKeyProblem } from '../oss/object-key';
 import type { ObjectStore, ObjectSummary } from '../oss/object-store';

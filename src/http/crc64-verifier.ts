@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { Crc64 } from '../crc64';
+import { Crc64 } from '../crc64-choice';
 
 /**
  * Checks an object body against OSS's `x-oss-hash-crc64ecma` as it passes.

@@ -43,3 +43,12 @@ export interface RawOssClient {
   ): RawRequestParams;
   request(params: RawRequestParams): Promise<RawResponse>;
 }
+
+/**
+ * `signatureUrl` (V1) as ali-oss 6.23 declares it in lib/common/object/signatureUrl.js: the
+ * third parameter, `strictObjectNameValidation` (refuse a name starting with `?`), is public
+ * there but missing from @types/ali-oss.
+ */
+export interface SignatureUrlV1 {
+  signatureUrl(name: string, options: OSS.SignatureUrlOptions, strictObjectNameValidation: boolean): string;
+}

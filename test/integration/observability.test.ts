@@ -132,6 +132,7 @@ describe('request logs, metrics and CRC64 checks on the real stack', () => {
         'object_streams_in_flight',
         'object_streams_total',
         'object_crc64_mismatches_total',
+        'crc64_implementation',
         'oss_responses_total',
         'credential_valid',
         'credential_expiry_timestamp_seconds',
@@ -144,6 +145,7 @@ describe('request logs, metrics and CRC64 checks on the real stack', () => {
         expect({ name, declared: metrics.types.has(name) }).toEqual({ name, declared: true });
       }
       expect(metrics.value('credential_valid', { source: 'credentials_uri' })).toBe(1);
+      expect(metrics.value('crc64_implementation', { impl: 'liblzma' })).toBe(1);
       expect(metrics.value('credential_seconds_to_expiry')).toBeGreaterThan(0);
     });
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,8 +11,8 @@ const ROOT = resolve(__dirname, '..', '..');
 
 /**
  * What the Dockerfile's runtime stage does, without a container engine: a clean folder with
- * package.json, package-lock.json and the built dist/, `npm ci --omit=dev`, then
- * `node dist/src/server.js`. A runtime import of a devDependency fails here.
+ * package.json, package-lock.json and the built dist/, `npm ci --omit=dev`, `npm run prune:koffi`,
+ * then `node dist/src/server.js`. A runtime import of a devDependency fails here.
  */
 describe('the production install (Dockerfile runtime stage)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'oss-download-prod-'));
@@ -22,10 +22,11 @@ describe('the production install (Dockerfile runtime stage)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('npm ci --omit=dev plus dist/ starts the service, answers /healthz, and stops on SIGTERM with exit 0', async () => {
+  it('npm ci --omit=dev plus dist/ starts the service with the liblzma CRC-64, answers /healthz, and stops on SIGTERM with exit 0', async () => {
     for (const file of ['package.json', 'package-lock.json']) cpSync(join(ROOT, file), join(dir, file));
     cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env: process.env });
+    await run('npm', ['run', 'prune:koffi'], { cwd: dir, env: process.env });
 
     const service = await startService(
       {
@@ -47,10 +48,16 @@ describe('the production install (Dockerfile runtime stage)', () => {
     const metrics = await get(`${service.baseUrl}/metrics`);
     const exit = await service.stop('SIGTERM');
 
+    expect(readdirSync(join(dir, 'node_modules', 'koffi', 'build', 'koffi'))).toEqual([`${process.platform}_${process.arch}`]);
     expect(['jest', 'typescript', 'ts-jest', 'tsx', 'supertest'].filter((dev) => existsSync(join(dir, 'node_modules', dev)))).toEqual([]);
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body.toString())).toEqual({ status: 'ok' });
     expect(metrics.status).toBe(200);
+    // koffi's prebuilt binary and the system's liblzma load from a production install: the fast CRC-64 runs.
+    expect(metrics.body.toString()).toMatch(/^crc64_implementation\{impl="liblzma"\} 1$/m);
+    expect(service.logLines().filter((line) => line.crc64 !== undefined)).toEqual([
+      expect.objectContaining({ level: 30, crc64: 'liblzma', msg: 'CRC-64: liblzma lzma_crc64 through koffi' }),
+    ]);
     expect(exit).toEqual({ code: 0, signal: null });
   }, 180_000);
 });

@@ -16,6 +16,7 @@ import type { CredentialProviderWrapper } from '../../src/credentials/credential
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
 import { AliOssStore } from '../../src/oss/ali-oss-store';
+import { AliOssUrlSigner } from '../../src/oss/ali-oss-url-signer';
 import type { ObjectStore } from '../../src/oss/object-store';
 import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
 import { createOssEmulator, type OssEmulator, type RecordedRequest } from '../../emulators/oss/oss-emulator';
@@ -44,6 +45,8 @@ export interface StackOptions {
   clockStart?: number;
   /** Serve /v1/downloads, writing under a fresh temporary DOWNLOAD_ROOT. */
   downloads?: StackDownloadOptions;
+  /** OBJECT_DELIVERY, REDIRECT_EXPIRES_SECONDS, OSS_PUBLIC_ENDPOINT, as the service reads them. */
+  delivery?: { objectDelivery?: 'proxy' | 'redirect'; redirectExpiresSeconds?: number; publicEndpoint?: string };
 }
 
 export interface StackDownloadOptions {
@@ -110,6 +113,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     CREDENTIALS_RETRY_SECONDS: String(options.retrySeconds ?? 5),
     LOG_LEVEL: 'debug',
     ...(options.verifyCrc64 === undefined ? {} : { OSS_VERIFY_CRC64: String(options.verifyCrc64) }),
+    ...(options.delivery?.objectDelivery ? { OBJECT_DELIVERY: options.delivery.objectDelivery } : {}),
+    ...(options.delivery?.redirectExpiresSeconds ? { REDIRECT_EXPIRES_SECONDS: String(options.delivery.redirectExpiresSeconds) } : {}),
+    ...(options.delivery?.publicEndpoint ? { OSS_PUBLIC_ENDPOINT: options.delivery.publicEndpoint } : {}),
   });
   const logs: string[] = [];
   const logEvents = new EventEmitter();
@@ -122,6 +128,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     credentials,
     idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs,
     onUpstreamResponse: metrics.countUpstreamResponse,
+  });
+  // As server.ts builds it: the triple at the moment of signing, the service host's clock.
+  const signer = new AliOssUrlSigner({
+    credentials,
+    region: config.oss.region,
+    endpoint: config.delivery.publicEndpoint,
+    signatureVersion: config.oss.signatureVersion,
+    expiresSeconds: config.delivery.redirectExpiresSeconds,
+    expiryMarginMs: config.credentials.expiryMarginMs,
+    clock: serviceClock,
   });
   const sleeps: number[] = [];
   const downloadRoot = options.downloads ? mkdtempSync(path.join(tmpdir(), 'oss-download-root-')) : undefined;
@@ -148,6 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     downloads,
     clock: serviceClock,
     verifyCrc64: config.oss.verifyCrc64,
+    redirect: { signer, defaultDelivery: config.delivery.default },
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

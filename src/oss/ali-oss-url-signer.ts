@@ -1,0 +1,103 @@
+import { isIP } from 'node:net';
+import OSS from 'ali-oss';
+import type { Clock } from '../clock';
+import type { CredentialsProvider, StsCredentials } from '../credentials/credentials-provider';
+import { AppError } from '../errors';
+import type { AliOssOptions, SignatureUrlV1 } from './ali-oss-internals';
+import type { ObjectUrlSigner, PresignedUrl, PresignRequest } from './object-url-signer';
+
+/**
+ * Presigned GET URLs for redirect mode, signed with ali-oss's public API
+ * (`signatureUrlV4`, or `signatureUrl` for OSS_SIGNATURE_VERSION=1) with the
+ * triple the CredentialsProvider hands out at the moment of signing: the URL
+ * carries that triple's STS token, so it must not outlive it.
+ *
+ * ali-oss builds the URL's host itself, in ways a client cannot always use:
+ * with an IP endpoint `signatureUrlV4` returns `http://IP:PORT/{key}` with no
+ * bucket anywhere, and `signatureUrl` (V1) refuses an IP endpoint. Neither
+ * signature covers the host (V1 signs `/{bucket}/{key}`, V4 the canonical URI
+ * `/{bucket}/{key}`), so the URL is signed against a host name and then put on
+ * the endpoint clients reach: virtual-host style `https://{bucket}.{endpoint
+ * host}/{key}` for a real endpoint, path style `http://IP:PORT/{bucket}/{key}`
+ * for an IP or localhost (an emulator, a private gateway).
+ */
+export interface AliOssUrlSignerOptions {
+  credentials: CredentialsProvider;
+  /** e.g. cn-beijing */
+  region: string;
+  /** The endpoint clients reach: OSS_PUBLIC_ENDPOINT, else OSS_ENDPOINT. */
+  endpoint: string;
+  signatureVersion: 1 | 4;
+  /** REDIRECT_EXPIRES_SECONDS: how long a URL lives, at most. */
+  expiresSeconds: number;
+  /** CREDENTIALS_EXPIRY_MARGIN_SECONDS: a URL never lives into the credential's last margin. */
+  expiryMarginMs: number;
+  clock: Clock;
+}
+
+export class AliOssUrlSigner implements ObjectUrlSigner {
+  private readonly base: URL;
+  private readonly pathStyle: boolean;
+
+  constructor(private readonly options: AliOssUrlSignerOptions) {
+    this.base = new URL(options.endpoint);
+    this.pathStyle = isIP(this.base.hostname.replace(/^\[|\]$/g, '')) !== 0 || this.base.hostname === 'localhost';
+  }
+
+  async presignGet(request: PresignRequest): Promise<PresignedUrl> {
+    const creds = await this.options.credentials.getCredentials();
+    const now = this.options.clock.now();
+    const expiresSeconds = this.lifetimeSeconds(creds, now);
+    const client = this.client(creds, request.bucket);
+    const signed =
+      this.options.signatureVersion === 4
+        ? await client.signatureUrlV4(
+            'GET',
+            expiresSeconds,
+            { headers: {}, queries: request.contentDisposition ? { 'response-content-disposition': request.contentDisposition } : {} },
+            request.key,
+          )
+        : // strictObjectNameValidation off: a key may start with `?`; ali-oss escapes it in the path.
+          (client as unknown as SignatureUrlV1).signatureUrl(
+            request.key,
+            { expires: expiresSeconds, ...(request.contentDisposition ? { response: { 'content-disposition': request.contentDisposition } } : {}) },
+            false,
+          );
+    return { url: this.onClientEndpoint(signed, request.bucket), expiresAt: now + expiresSeconds * 1000 };
+  }
+
+  /** REDIRECT_EXPIRES_SECONDS, cut short so that the URL dies before the credential's expiry margin begins. */
+  private lifetimeSeconds(creds: StsCredentials, now: number): number {
+    if (creds.expiresAt === null) return this.options.expiresSeconds;
+    // V1's Expires is ali-oss's Math.round(Date.now() / 1000) + lifetime: up to half a second more.
+    const roundingSeconds = this.options.signatureVersion === 1 ? 1 : 0;
+    const left = Math.floor((creds.expiresAt - this.options.expiryMarginMs - now) / 1000) - roundingSeconds;
+    if (left < 1) {
+      throw new AppError('CredentialsUnavailable', 'The OSS credential in hand expires too soon to sign a URL with it.');
+    }
+    return Math.min(this.options.expiresSeconds, left);
+  }
+
+  private client(creds: StsCredentials, bucket: string): OSS {
+    const options: AliOssOptions = {
+      accessKeyId: creds.accessKeyId,
+      accessKeySecret: creds.accessKeySecret,
+      stsToken: creds.securityToken || undefined,
+      // See ali-oss-store.ts: no timer-driven refresh, one client per signature.
+      refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER,
+      bucket,
+      // A host name: V1 signatureUrl throws for an IP, and the host is not signed (the class comment).
+      endpoint: this.pathStyle ? `https://oss-${this.options.region}.aliyuncs.com` : this.options.endpoint,
+      region: `oss-${this.options.region}`,
+      secure: true,
+    };
+    return new OSS(options);
+  }
+
+  /** The signed path and query, on the host clients reach. */
+  private onClientEndpoint(signed: string, bucket: string): string {
+    const { pathname, search } = new URL(signed);
+    const { protocol, host } = this.base;
+    return this.pathStyle ? `${protocol}//${host}/${bucket}${pathname}${search}` : `${protocol}//${bucket}.${host}${pathname}${search}`;
+  }
+}
