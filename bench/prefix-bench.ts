@@ -1,0 +1,174 @@
+/**
+ * `npm run bench:prefix`: prefix jobs (POST /v1/downloads with `prefix`), each
+ * figure a ratio against baselines measured in the same run, interleaved,
+ * three rounds at least (BENCH_ROUNDS), min and median, written to
+ * bench/RESULTS-prefix.md.
+ *
+ * Two sets: 1,000 objects of 64 KiB (BENCH_SMALL_FILES) and 20 objects of
+ * 64 MiB (BENCH_LARGE_FILES). For each, per round and in turn:
+ * - the service's prefix job with DOWNLOAD_FILES_PARALLELISM=8 (the default);
+ * - the same job on a second service started with DOWNLOAD_FILES_PARALLELISM=1
+ *   (the serial rate the issue's 4x goal is measured against);
+ * - aria2c -i on a list of the same objects' URLs through the service
+ *   (GET /v1/objects/...), 8 at a time: a well-known parallel downloader on
+ *   the same path, without verification or fsync.
+ * Every job ends with every file's CRC64 verified (the job fails otherwise).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { systemClock } from '../src/clock';
+import { createMetadataEmulator } from '../emulators/metadata/metadata-emulator';
+import { createOssEmulator } from '../emulators/oss/oss-emulator';
+import { StsRegistry } from '../emulators/sts-registry';
+import { cliEnv } from '../test/support/cli-process';
+import { startService, type Child } from './lib/processes';
+import { summarize, type Summary } from './lib/stats';
+
+const MiB = 1024 * 1024;
+const ROLE = 'bench-role';
+const BUCKET = 'bench-bucket';
+const RESULTS_FILE = path.join(__dirname, 'RESULTS-prefix.md');
+
+interface Set {
+  name: string;
+  prefix: string;
+  files: number;
+  bytes: number;
+}
+
+interface SetFigures {
+  set: Set;
+  parallel: Summary;
+  serial: Summary;
+  aria2: Summary;
+}
+
+async function main(): Promise<void> {
+  const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
+  const sets: Set[] = [
+    { name: `${Number(process.env.BENCH_SMALL_FILES ?? 1000)} objects of 64 KiB`, prefix: 'small/', files: Number(process.env.BENCH_SMALL_FILES ?? 1000), bytes: 64 * 1024 },
+    { name: `${Number(process.env.BENCH_LARGE_FILES ?? 20)} objects of 64 MiB`, prefix: 'large/', files: Number(process.env.BENCH_LARGE_FILES ?? 20), bytes: 64 * MiB },
+  ];
+  const work = mkdtempSync(path.join(os.tmpdir(), 'oss-download-prefix-bench-'));
+  const sts = new StsRegistry(systemClock);
+  const metadata = createMetadataEmulator({ sts, roleName: ROLE, hardenedOnly: true });
+  await metadata.listen();
+  const oss = createOssEmulator({ sts, region: 'cn-hangzhou' });
+  await oss.listen();
+  oss.createBucket(BUCKET);
+  oss.allow(ROLE, BUCKET);
+  for (const set of sets) {
+    for (let i = 0; i < set.files; i++) oss.putGeneratedObject(BUCKET, `${set.prefix}${String(i).padStart(4, '0')}.bin`, set.bytes, i + 1);
+  }
+  const env = { ...cliEnv({ oss, metadata }), OSS_ALLOW: BUCKET, AUTH_MODE: 'none', LOG_LEVEL: 'warn', DOWNLOAD_ROOT: work, DOWNLOAD_ROOT_SHARED: 'true', ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}) };
+  const parallelService = await startService({ ...env, DOWNLOAD_FILES_PARALLELISM: '8' });
+  const serialService = await startService({ ...env, DOWNLOAD_FILES_PARALLELISM: '1' });
+  try {
+    await prefixJob(parallelService, 'small/', 'warm-up'); // JIT, credentials, sockets
+    rmSync(path.join(work, 'warm-up'), { recursive: true });
+    const figures: SetFigures[] = [];
+    for (const set of sets) {
+      const runs = { parallel: [] as number[], serial: [] as number[], aria2: [] as number[] };
+      for (let round = 0; round < rounds; round++) {
+        log(`${set.name}, round ${round + 1} of ${rounds} ...`);
+        runs.parallel.push(await fresh(work, 'p', () => prefixJob(parallelService, set.prefix, 'p')));
+        runs.serial.push(await fresh(work, 's', () => prefixJob(serialService, set.prefix, 's')));
+        runs.aria2.push(await fresh(work, 'a', () => aria2(parallelService, set, path.join(work, 'a'))));
+      }
+      figures.push({ set, parallel: summarize(runs.parallel), serial: summarize(runs.serial), aria2: summarize(runs.aria2) });
+    }
+    const run = report(figures, rounds);
+    writeFileSync(RESULTS_FILE, withEarlierRuns(run));
+    process.stdout.write(run);
+  } finally {
+    await Promise.all([parallelService.stop(), serialService.stop()]);
+    rmSync(work, { recursive: true, force: true });
+    await Promise.all([oss.close(), metadata.close()]);
+  }
+}
+
+/** Times `run` with the folder `name` under `work` absent before and removed after: every round downloads every file. */
+async function fresh(work: string, name: string, run: () => Promise<void>): Promise<number> {
+  rmSync(path.join(work, name), { recursive: true, force: true });
+  const start = performance.now();
+  await run();
+  const seconds = (performance.now() - start) / 1000;
+  rmSync(path.join(work, name), { recursive: true, force: true });
+  return seconds;
+}
+
+async function prefixJob(service: Child, prefix: string, folder: string): Promise<void> {
+  const res = await fetch(`${service.url}/v1/downloads?wait=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ bucket: BUCKET, prefix, path: folder }),
+  });
+  const body = await res.text();
+  if (res.status !== 201) throw new Error(`the prefix job failed (${res.status}): ${body}`);
+}
+
+/** aria2c -i on the objects' URLs through the service, 8 at a time, one connection each. */
+function aria2(service: Child, set: Set, dir: string): Promise<void> {
+  const list = Array.from({ length: set.files }, (_, i) => {
+    const name = `${String(i).padStart(4, '0')}.bin`;
+    return `${service.url}/v1/objects/${BUCKET}/${set.prefix}${name}\n  out=${name}`;
+  }).join('\n');
+  const listFile = `${dir}.list`;
+  writeFileSync(listFile, `${list}\n`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('aria2c', ['-q', '-i', listFile, '-d', dir, '-j', '8', '-x', '1', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      rmSync(listFile, { force: true });
+      if (code === 0) resolve();
+      else reject(new Error(`aria2c exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+function report(figures: SetFigures[], rounds: number): string {
+  const rows = figures.flatMap(({ set, parallel, serial, aria2 }) => {
+    const mib = (set.files * set.bytes) / MiB;
+    const rate = (s: Summary) => `${(set.files / s.median).toFixed(0)} files/s, ${(mib / s.median).toFixed(0)} MiB/s (min time ${s.min.toFixed(2)} s, median ${s.median.toFixed(2)} s)`;
+    return [
+      [`${set.name}: prefix job, 8 files at once`, rate(parallel), `${(serial.median / parallel.median).toFixed(2)}x the serial job (min ${(serial.min / parallel.min).toFixed(2)}x)`, set.bytes < MiB ? 'at least 4x the serial rate' : ''],
+      [`${set.name}: prefix job, DOWNLOAD_FILES_PARALLELISM=1`, rate(serial), '1.00x', ''],
+      [`${set.name}: aria2c -i through the service, -j 8`, rate(aria2), `the job at ${(aria2.median / parallel.median).toFixed(2)}x aria2c's rate (min ${(aria2.min / parallel.min).toFixed(2)}x)`, ''],
+    ];
+  });
+  return [
+    `## Run of ${new Date().toISOString()}`,
+    '',
+    `\`npm run bench:prefix\` on ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${rounds} interleaved rounds.`,
+    'Two built services (DOWNLOAD_FILES_PARALLELISM 8 and 1) in child processes, the OSS emulator in the benchmark process, all sharing the CPUs.',
+    'Every job verifies each file\'s CRC64 and fsyncs it and its folder; aria2c does neither, so it is the faster side by construction.',
+    `Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}.`,
+    '',
+    '| what | measured (median) | ratio in the same run | goal (issue 12) |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+function withEarlierRuns(run: string): string {
+  const old = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : '';
+  const firstRun = old.indexOf('\n## ');
+  const title = ['# Prefix download benchmark results', '', '`npm run bench:prefix` puts its newest run first and keeps the earlier ones below.', ''].join('\n');
+  return `${title}\n${run}\n${firstRun >= 0 ? old.slice(firstRun + 1) : ''}`;
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
