@@ -152,9 +152,12 @@ async function fetchAndPublish(
     else await file.truncate(object.size);
     const resumedBytes = plan.filter((p) => record.parts[p.index] !== undefined).reduce((n, p) => n + partLength(p), 0);
     listener.onStart?.({ size: object.size, etag: object.etag, resumedBytes });
-    await writeCheckpoint(spec.files, record);
+    // One part has nothing to resume from: an interrupted stream starts again. Small files (most of a
+    // prefix job) so skip the record's writes and the background flush, two file creations and renames each.
+    const recorded = plan.length > 1;
+    if (recorded) await writeCheckpoint(spec.files, record);
     const pending = plan.filter((p) => record.parts[p.index] === undefined);
-    await fetchParts(store, object, pending, file, record, spec, options, signal, listener);
+    await fetchParts(store, object, pending, file, { record, recorded }, spec, options, signal, listener);
     const combined = combinedCrc(plan, record);
     if (crc64 !== null && combined !== crc64) {
       listener.onCrcFailure?.();
@@ -222,7 +225,8 @@ async function fetchParts(
   object: ObjectVersion,
   pending: Part[],
   file: FileHandle,
-  record: Checkpoint,
+  /** Finished parts go into `record`, saved to the checkpoint file only when `recorded` (not for one part). */
+  { record, recorded }: { record: Checkpoint; recorded: boolean },
   spec: DownloadSpec,
   options: DownloadOptions,
   outer: AbortSignal,
@@ -236,15 +240,16 @@ async function fetchParts(
     failure ??= err;
     stop.abort();
   };
-  const saver = new CheckpointSaver(spec.files, record, fail);
-  const flush = new BackgroundFlush(file);
+  const saver = recorded ? new CheckpointSaver(spec.files, record, fail) : undefined;
+  const flush = recorded ? new BackgroundFlush(file) : undefined;
 
   const worker = async () => {
     for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
       try {
         const crc = await fetchWithRetries(store, object, part, file, options.retry, signal, listener);
-        flush.request();
-        saver.partDone(part.index, crc);
+        flush?.request();
+        if (saver) saver.partDone(part.index, crc);
+        else record.parts[part.index] = crc.toString();
       } catch (err) {
         fail(err);
       }
@@ -252,7 +257,7 @@ async function fetchParts(
   };
   await Promise.all(Array.from({ length: Math.min(options.parallelism, pending.length) }, worker));
   // Every write settles before this returns: a failed job removes its files, and no late write may bring one back.
-  await Promise.all([saver.flushed(), flush.idle()]);
+  await Promise.all([saver?.flushed(), flush?.idle()]);
   if (outer.aborted) throw outer.reason;
   if (failure !== undefined) throw failure;
 }
