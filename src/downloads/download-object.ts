@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { crc64Combine } from '../crc64';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import type { ObjectStore } from '../oss/object-store';
 import { BackgroundFlush } from './background-flush';
 import { CheckpointSaver, verifyRecordedParts } from './checkpoint-saver';
@@ -32,6 +32,13 @@ export interface DownloadSpec {
   overwrite: boolean;
   /** The path as the caller named it, recorded in the checkpoint for resuming. */
   recordedPath: string;
+  /**
+   * Size and ETag from a listing (a prefix job). An object of one part is then
+   * fetched without a HEAD first: one GET pinned to that ETag, whose answer
+   * carries the CRC64 to check. If the object changed since the listing, the
+   * download starts over with a HEAD, as without it.
+   */
+  listed?: { size: number; etag: string };
 }
 
 export interface DownloadOptions {
@@ -98,8 +105,34 @@ async function run(
   signal: AbortSignal,
   listener: DownloadListener,
 ): Promise<DownloadResult> {
+  const { listed } = spec;
+  if (listed && planParts(listed.size, options.partSizeBytes, options.thresholdBytes).length <= 1) {
+    try {
+      const object = { bucket: spec.bucket, key: spec.key, ...listed };
+      return await download(store, spec, options, signal, listener, { object, crc64: undefined });
+    } catch (err) {
+      // The listing is older than the object: ask OSS what it is now.
+      if (!isAppError(err) || err.code !== 'ObjectChanged' || signal.aborted) throw err;
+    }
+  }
   // A 5xx or a dropped connection on the HEAD is retried like one on a part.
-  const { object, crc64 } = await retrying(options.retry, signal, () => headObject(store, spec));
+  return download(store, spec, options, signal, listener, await retrying(options.retry, signal, () => headObject(store, spec)));
+}
+
+/** What a download knows of the object before its first byte; `crc64` undefined: take it from the GET's answer. */
+interface ObjectFound {
+  object: ObjectVersion;
+  crc64: string | null | undefined;
+}
+
+async function download(
+  store: ObjectStore,
+  spec: DownloadSpec,
+  options: DownloadOptions,
+  signal: AbortSignal,
+  listener: DownloadListener,
+  { object, crc64 }: ObjectFound,
+): Promise<DownloadResult> {
   if (!spec.overwrite) await refuseExisting(spec.files);
   const checkpoint = await resumableCheckpoint(spec, object, options);
   const onDisk = checkpoint ? await allocatedBytes(spec.files) : 0;
@@ -129,9 +162,11 @@ async function fetchAndPublish(
   signal: AbortSignal,
   listener: DownloadListener,
   object: ObjectVersion,
-  crc64: string | null,
+  known: string | null | undefined,
   checkpoint: Checkpoint | undefined,
 ): Promise<DownloadResult> {
+  let crc64 = known;
+  const fromAnswer = (headers: Readonly<Record<string, string>>) => (crc64 ??= headers['x-oss-hash-crc64ecma'] ?? null);
   const plan = planParts(object.size, options.partSizeBytes, options.thresholdBytes);
   const record: Checkpoint = checkpoint ?? {
     version: 1,
@@ -141,7 +176,7 @@ async function fetchAndPublish(
     overwrite: spec.overwrite,
     etag: object.etag,
     size: object.size,
-    crc64,
+    crc64: crc64 ?? null,
     partSize: options.partSizeBytes,
     thresholdBytes: options.thresholdBytes,
     parts: {},
@@ -157,9 +192,9 @@ async function fetchAndPublish(
     const recorded = plan.length > 1;
     if (recorded) await writeCheckpoint(spec.files, record);
     const pending = plan.filter((p) => record.parts[p.index] === undefined);
-    await fetchParts(store, object, pending, file, { record, recorded }, spec, options, signal, listener);
+    await fetchParts(store, object, pending, file, { record, recorded }, spec, options, signal, listener, fromAnswer);
     const combined = combinedCrc(plan, record);
-    if (crc64 !== null && combined !== crc64) {
+    if (crc64 != null && combined !== crc64) {
       listener.onCrcFailure?.();
       throw new AppError(
         'ChecksumMismatch',
@@ -169,7 +204,7 @@ async function fetchAndPublish(
     await file.sync();
     await file.close();
     await publish(spec.files, spec.overwrite);
-    return { size: object.size, etag: object.etag, crc64: combined, crcVerified: crc64 !== null, resumedBytes, partsFetched: pending.length };
+    return { size: object.size, etag: object.etag, crc64: combined, crcVerified: crc64 != null, resumedBytes, partsFetched: pending.length };
   } finally {
     await file.close().catch(() => undefined);
   }
@@ -231,6 +266,7 @@ async function fetchParts(
   options: DownloadOptions,
   outer: AbortSignal,
   listener: DownloadListener,
+  onHeaders: (headers: Readonly<Record<string, string>>) => void,
 ): Promise<void> {
   const stop = new AbortController();
   const signal = AbortSignal.any([outer, stop.signal]);
@@ -246,7 +282,7 @@ async function fetchParts(
   const worker = async () => {
     for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
       try {
-        const crc = await fetchWithRetries(store, object, part, file, options.retry, signal, listener);
+        const crc = await fetchWithRetries(store, object, part, file, options.retry, signal, listener, onHeaders);
         flush?.request();
         if (saver) saver.partDone(part.index, crc);
         else record.parts[part.index] = crc.toString();
@@ -270,6 +306,7 @@ async function fetchWithRetries(
   retry: RetryPolicy,
   signal: AbortSignal,
   listener: DownloadListener,
+  onHeaders: (headers: Readonly<Record<string, string>>) => void,
 ): Promise<bigint> {
   return retrying(
     retry,
@@ -277,10 +314,18 @@ async function fetchWithRetries(
     async () => {
       let written = 0;
       try {
-        return await fetchPart(store, object, part, file, signal, (n) => {
-          written += n;
-          listener.onBytes?.(n);
-        });
+        return await fetchPart(
+          store,
+          object,
+          part,
+          file,
+          signal,
+          (n) => {
+            written += n;
+            listener.onBytes?.(n);
+          },
+          onHeaders,
+        );
       } catch (err) {
         listener.onBytes?.(-written); // the part starts again from its first byte
         throw err;

@@ -19,7 +19,8 @@ export interface ObjectVersion {
  * Fetches one part with a ranged, If-Match GET and writes it at its offset in
  * the temporary file. Returns the part's CRC64, computed from the bytes as
  * they are written (the same Crc64 that checks whole streams). `onBytes`
- * hears of bytes once they are written, a batch at a time.
+ * hears of bytes once they are written, a batch at a time; `onHeaders` of the
+ * answer's headers once they are checked.
  */
 export async function fetchPart(
   store: ObjectStore,
@@ -28,6 +29,7 @@ export async function fetchPart(
   file: FileHandle,
   signal: AbortSignal,
   onBytes: (n: number) => void,
+  onHeaders?: (headers: Readonly<Record<string, string>>) => void,
 ): Promise<bigint> {
   const response = await store
     .getObject({
@@ -45,6 +47,7 @@ export async function fetchPart(
   signal.addEventListener('abort', abort, { once: true });
   try {
     checkSpan(response.status, response.headers, part, object);
+    onHeaders?.(response.headers);
     const writer = new PartWriter(file, part.start, onBytes);
     await readInto(body, writer);
     const received = writer.position - part.start;

@@ -166,7 +166,8 @@ async function syncFile(
   }
   const files = await openJobTarget(spec.root, path);
   try {
-    const result = await downloadObject(store, { bucket: spec.bucket, key: object.key, files, overwrite, recordedPath: path }, options, signal, {
+    const listed = { size: object.size, etag: object.etag };
+    const result = await downloadObject(store, { bucket: spec.bucket, key: object.key, files, overwrite, recordedPath: path, listed }, options, signal, {
       onBytes: listener.onBytes,
     });
     manifest.record(relative, { etag: result.etag, size: result.size, crc64: result.crc64 });

@@ -13,7 +13,11 @@ import { openJobTarget, type TargetFiles } from './target-path';
  * deleted.
  *
  * Kept in the folder as `.oss-download-manifest.json`, written like a
- * checkpoint (side file, then rename) in the background as files finish.
+ * checkpoint (side file, then rename) in the background as files finish, at
+ * most once a second while the job runs (each write is the whole manifest:
+ * one per file would rewrite it a thousand times for a thousand small files)
+ * and once more when the job ends. A crash loses at most the last second's
+ * entries: those files are then checked by size and CRC-64 (one HEAD each).
  */
 export const MANIFEST_NAME = '.oss-download-manifest.json';
 
@@ -31,9 +35,13 @@ type Manifest = z.infer<typeof manifestSchema>;
 /** One entry per file is a few hundred bytes: a manifest far over this is not one of ours. */
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 
+/** The longest a recorded file waits before the manifest is written. */
+const SAVE_INTERVAL_MS = 1000;
+
 export class SyncManifest {
   private readonly save: BackgroundSave;
   private failure: unknown;
+  private scheduled: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly files: TargetFiles,
@@ -69,19 +77,31 @@ export class SyncManifest {
 
   record(path: string, entry: ManifestEntry): void {
     this.manifest.files[path] = entry;
-    this.save.request();
+    this.saveSoon();
   }
 
   forget(path: string): void {
     delete this.manifest.files[path];
-    this.save.request();
+    this.saveSoon();
   }
 
-  /** Waits for the last write and closes the folder; throws the first write that failed. */
+  /** Writes what changed, waits for the write and closes the folder; throws the first write that failed. */
   async close(): Promise<void> {
+    if (this.scheduled) {
+      clearTimeout(this.scheduled);
+      this.scheduled = undefined;
+      this.save.request();
+    }
     await this.save.flushed();
     await this.files.release(false);
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  private saveSoon(): void {
+    this.scheduled ??= setTimeout(() => {
+      this.scheduled = undefined;
+      this.save.request();
+    }, SAVE_INTERVAL_MS).unref();
   }
 }
 

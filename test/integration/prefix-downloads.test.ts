@@ -143,3 +143,49 @@ describe('prefix downloads (POST /v1/downloads with prefix)', () => {
     expect(filesUnder(path.join(root, 'busy')).filter((f) => f !== MANIFEST_NAME)).toEqual([]);
   });
 });
+
+describe('prefix downloads: one request per small file', () => {
+  let stack: Stack;
+  /** Runs after each listing page is read: lets a test change an object between the listing and its GET. */
+  let afterListing: () => void = () => undefined;
+  beforeAll(async () => {
+    stack = await startStack({
+      downloads: {
+        wrapStore: (store) => ({
+          getObject: (r) => store.getObject(r),
+          headObject: (r) => store.headObject(r),
+          listObjects: async (r) => {
+            const page = await store.listObjects(r);
+            afterListing();
+            return page;
+          },
+        }),
+      },
+    });
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => {
+    stack.oss.resetCounters();
+    afterListing = () => undefined;
+  });
+
+  const requests = (method: string) => stack.oss.requests.filter((r) => r.method === method && r.key !== '').map((r) => r.key);
+
+  it('fetches each small file with one GET pinned to the listed ETag, no HEAD, and still verifies its CRC64', async () => {
+    for (let i = 0; i < 5; i += 1) stack.oss.putObject(BUCKET, `one/f${i}.txt`, `file ${i}`);
+    const res = await postDownload(stack, { bucket: BUCKET, prefix: 'one/', path: 'one' });
+    expect(res.body).toMatchObject({ state: 'succeeded', filesDone: 5 });
+    expect(requests('HEAD')).toEqual([]);
+    expect(requests('GET').sort()).toEqual(['one/f0.txt', 'one/f1.txt', 'one/f2.txt', 'one/f3.txt', 'one/f4.txt']);
+    expect(stack.oss.requests.filter((r) => r.method === 'GET' && r.key !== '').every((r) => r.headers['if-match'] !== undefined)).toBe(true);
+  });
+
+  it('fetches the new version of an object replaced between the listing and its GET', async () => {
+    stack.oss.putObject(BUCKET, 'race/a.txt', 'old');
+    afterListing = () => stack.oss.putObject(BUCKET, 'race/a.txt', 'new, replaced after the listing');
+    const res = await postDownload(stack, { bucket: BUCKET, prefix: 'race/', path: 'race' });
+    expect(res.body).toMatchObject({ state: 'succeeded', filesDone: 1 });
+    expect(readFileSync(path.join(stack.downloadRoot!, 'race/a.txt'), 'utf8')).toBe('new, replaced after the listing');
+    expect(requests('HEAD')).toEqual(['race/a.txt']);
+  });
+});
