@@ -18,7 +18,7 @@
  * Sizes: BENCH_SIZE_MB (1024), BENCH_RSS_SIZE_MB (4096), BENCH_CAP_MBPS (32).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { systemClock } from '../src/clock';
@@ -28,6 +28,7 @@ import { StsRegistry } from '../emulators/sts-registry';
 import { cliEnv, runCli } from '../test/support/cli-process';
 import { benchCrc } from './crc-bench';
 import { startService, type Child } from './lib/processes';
+import { prependRun } from './lib/results-file';
 
 const MiB = 1024 * 1024;
 const ROLE = 'bench-role';
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     const huge = await cli('huge.bin', []);
 
     const run = report({ sizeMiB, rssSizeMiB, capMiBps, crc, single, parallel, curlBest, durableCurlBest, oursBest, serviceBest, huge });
-    writeFileSync(RESULTS_FILE, withEarlierRuns(run));
+    prependRun(RESULTS_FILE, RESULTS_TITLE, run);
     process.stdout.write(run);
   } finally {
     await service.stop();
@@ -183,13 +184,7 @@ function report(f: Figures): string {
   ].join('\n');
 }
 
-/** This run first, under the file's title, then every run the file already held. */
-function withEarlierRuns(run: string): string {
-  const old = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : '';
-  const firstRun = old.indexOf('\n## ');
-  const title = ['# Download benchmark results', '', '`npm run bench:download` puts its newest run first and keeps the earlier ones below; bench/ANALYSIS.md reads them.', ''].join('\n');
-  return `${title}\n${run}\n${firstRun >= 0 ? old.slice(firstRun + 1) : ''}`;
-}
+const RESULTS_TITLE = ['# Download benchmark results', '', '`npm run bench:download` puts its newest run first and keeps the earlier ones below; bench/ANALYSIS.md reads them.', ''].join('\n');
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);

@@ -15,20 +15,15 @@
  * Every job ends with every file's CRC64 verified (the job fails otherwise).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { systemClock } from '../src/clock';
-import { createMetadataEmulator } from '../emulators/metadata/metadata-emulator';
-import { createOssEmulator } from '../emulators/oss/oss-emulator';
-import { StsRegistry } from '../emulators/sts-registry';
-import { cliEnv } from '../test/support/cli-process';
+import { BUCKET, startEmulators } from './lib/emulators';
 import { startService, type Child } from './lib/processes';
+import { prependRun } from './lib/results-file';
 import { summarize, type Summary } from './lib/stats';
 
 const MiB = 1024 * 1024;
-const ROLE = 'bench-role';
-const BUCKET = 'bench-bucket';
 const RESULTS_FILE = path.join(__dirname, 'RESULTS-prefix.md');
 
 interface Set {
@@ -52,17 +47,12 @@ async function main(): Promise<void> {
     { name: `${Number(process.env.BENCH_LARGE_FILES ?? 20)} objects of 64 MiB`, prefix: 'large/', files: Number(process.env.BENCH_LARGE_FILES ?? 20), bytes: 64 * MiB },
   ];
   const work = mkdtempSync(path.join(os.tmpdir(), 'oss-download-prefix-bench-'));
-  const sts = new StsRegistry(systemClock);
-  const metadata = createMetadataEmulator({ sts, roleName: ROLE, hardenedOnly: true });
-  await metadata.listen();
-  const oss = createOssEmulator({ sts, region: 'cn-hangzhou' });
-  await oss.listen();
-  oss.createBucket(BUCKET);
-  oss.allow(ROLE, BUCKET);
+  const emulators = await startEmulators();
+  const { oss } = emulators;
   for (const set of sets) {
     for (let i = 0; i < set.files; i++) oss.putGeneratedObject(BUCKET, `${set.prefix}${String(i).padStart(4, '0')}.bin`, set.bytes, i + 1);
   }
-  const env = { ...cliEnv({ oss, metadata }), OSS_ALLOW: BUCKET, AUTH_MODE: 'none', LOG_LEVEL: 'warn', DOWNLOAD_ROOT: work, DOWNLOAD_ROOT_SHARED: 'true', ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}) };
+  const env = emulators.serviceEnv({ LOG_LEVEL: 'warn', DOWNLOAD_ROOT: work, DOWNLOAD_ROOT_SHARED: 'true' });
   const parallelService = await startService({ ...env, DOWNLOAD_FILES_PARALLELISM: '8' });
   const serialService = await startService({ ...env, DOWNLOAD_FILES_PARALLELISM: '1' });
   try {
@@ -80,12 +70,12 @@ async function main(): Promise<void> {
       figures.push({ set, parallel: summarize(runs.parallel), serial: summarize(runs.serial), aria2: summarize(runs.aria2) });
     }
     const run = report(figures, rounds);
-    writeFileSync(RESULTS_FILE, withEarlierRuns(run));
+    prependRun(RESULTS_FILE, RESULTS_TITLE, run);
     process.stdout.write(run);
   } finally {
     await Promise.all([parallelService.stop(), serialService.stop()]);
     rmSync(work, { recursive: true, force: true });
-    await Promise.all([oss.close(), metadata.close()]);
+    await emulators.close();
   }
 }
 
@@ -157,12 +147,7 @@ function report(figures: SetFigures[], rounds: number): string {
   ].join('\n');
 }
 
-function withEarlierRuns(run: string): string {
-  const old = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : '';
-  const firstRun = old.indexOf('\n## ');
-  const title = ['# Prefix download benchmark results', '', '`npm run bench:prefix` puts its newest run first and keeps the earlier ones below.', ''].join('\n');
-  return `${title}\n${run}\n${firstRun >= 0 ? old.slice(firstRun + 1) : ''}`;
-}
+const RESULTS_TITLE = ['# Prefix download benchmark results', '', '`npm run bench:prefix` puts its newest run first and keeps the earlier ones below.', ''].join('\n');
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);

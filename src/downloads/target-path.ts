@@ -39,29 +39,24 @@ interface CreatedFolder {
 
 /** The job's target under `root`, its folders created as needed. Throws InvalidRequest or Conflict, writing nothing, on a path it will not use. */
 export async function openJobTarget(root: string, relative: string): Promise<TargetFiles> {
-  const segments = checkedSegments(relative);
-  const walk = await walkFolders(root, segments.slice(0, -1), true);
-  const files = targetIn(walk!.dir, segments[segments.length - 1], relative, walk!.created, walk!.held);
-  try {
-    await refuseNonFile(files);
-    return files;
-  } catch (err) {
-    await files.release(true);
-    throw err;
-  }
+  return (await walkToTarget(root, relative, true))!;
 }
 
 /** The job's target if every folder to it exists, creating nothing; refuses what `openJobTarget` refuses. */
-export async function findJobTarget(root: string, relative: string): Promise<TargetFiles | undefined> {
+export function findJobTarget(root: string, relative: string): Promise<TargetFiles | undefined> {
+  return walkToTarget(root, relative, false);
+}
+
+async function walkToTarget(root: string, relative: string, create: boolean): Promise<TargetFiles | undefined> {
   const segments = checkedSegments(relative);
-  const walk = await walkFolders(root, segments.slice(0, -1), false);
+  const walk = await walkFolders(root, segments.slice(0, -1), create);
   if (!walk) return undefined;
-  const files = targetIn(walk.dir, segments[segments.length - 1], relative, [], walk.held);
+  const files = targetIn(walk.dir, segments[segments.length - 1], relative, walk.created, walk.held);
   try {
     await refuseNonFile(files);
     return files;
   } catch (err) {
-    await files.release(false);
+    await files.release(true); // removes only what this walk created
     throw err;
   }
 }
