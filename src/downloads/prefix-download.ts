@@ -16,7 +16,8 @@ import { findJobTarget, openJobTarget } from './target-path';
  *
  * The listing is read a page at a time and at most `filesParallelism` files
  * are in flight, so a prefix of any size never holds all its keys in memory
- * (the manifest holds one entry per file the service wrote). A key lands at
+ * (the manifest holds one entry per file the service wrote, and `delete`
+ * the relative path of every key listed). A key lands at
  * the folder + the key with the prefix removed. What a key cannot safely
  * become (dot segments, a name too long, a key below another key's file) is
  * a failure of that file, never a write elsewhere; the job goes on.
@@ -97,6 +98,7 @@ export async function downloadPrefix(
 
   const manifest = await SyncManifest.open(spec.root, spec.folder, spec.bucket, spec.prefix);
   try {
+    // Only `delete` needs the keys that are still there (one string each, as the manifest holds one entry each).
     const seen = new Set<string>();
     const pool = new TaskPool(options.filesParallelism);
     let cursor: string | undefined;
@@ -109,7 +111,7 @@ export async function downloadPrefix(
         progress.filesListed += 1;
         progress.bytesListed += object.size;
         const relative = object.key.slice(spec.prefix.length);
-        seen.add(relative);
+        if (spec.delete) seen.add(relative);
         changed();
         await pool.run(async () => {
           try {
