@@ -62,7 +62,7 @@ export class DownloadManager {
     // No await from here to the insert: concurrent identical requests cannot both pass the check.
     // The path rule makes the path string the file's identity: no two valid strings name one file.
     const writing = [...this.jobs.values()].filter((j) => !j.finished && overlap(j.request, request));
-    const same = writing.find((j) => j.request.owner === request.owner && sameSource(j.request, request));
+    const same = writing.find((j) => j.request.owner === request.owner && j.request.path === request.path && sameSource(j.request, request));
     if (same) return { job: same, created: false };
     if (writing.length > 0) throw new AppError('Conflict', 'Another download is writing to this path.');
     if (targetExists && !request.overwrite) {
