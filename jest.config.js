@@ -21,6 +21,10 @@ const project = (name, testTimeout) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Jest 30's test runner reads the timeout from the global configuration only: the projects' own
+  // testTimeout below was ignored, and tests that start services timed out at the default 5 s on a
+  // busy machine. The global bound is the largest of them; it bounds hangs, it times nothing.
+  testTimeout: 60_000,
   projects: [
     project('unit'),
     project('integration', 30_000),
