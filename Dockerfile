@@ -1,6 +1,10 @@
 # oss-download-service: build with dev dependencies, run with production ones only.
-
-FROM node:20-bookworm-slim AS build
+#
+# Node 24: supported (maintenance LTS) until April 2028, the longest of the LTS lines; 22 ends in
+# April 2027, 20 ended in April 2026. The tests run on Node 20 (package.json engines ">=20"), not on
+# 24: check a new image with its HEALTHCHECK before rolling it out. koffi binds through Node-API,
+# whose ABI holds across Node lines, so its prebuilt binary is the same on 20 and 24.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +13,7 @@ COPY src ./src
 COPY routes ./routes
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0 \
