@@ -28,6 +28,8 @@ import type { TargetFiles } from './target-path';
 export interface DownloadSpec {
   bucket: string;
   key: string;
+  /** One version of the object; the latest when absent. */
+  versionId?: string;
   files: TargetFiles;
   overwrite: boolean;
   /** The path as the caller named it, recorded in the checkpoint for resuming. */
@@ -137,6 +139,7 @@ async function fetchAndPublish(
     version: 1,
     bucket: spec.bucket,
     key: spec.key,
+    ...(spec.versionId === undefined ? {} : { versionId: spec.versionId }),
     path: spec.recordedPath,
     overwrite: spec.overwrite,
     etag: object.etag,
@@ -173,13 +176,14 @@ async function fetchAndPublish(
 }
 
 async function headObject(store: ObjectStore, spec: DownloadSpec): Promise<{ object: ObjectVersion; crc64: string | null }> {
-  const head = await store.headObject({ bucket: spec.bucket, key: spec.key, preconditions: {} });
+  const head = await store.headObject({ bucket: spec.bucket, key: spec.key, versionId: spec.versionId, preconditions: {} });
   const size = Number(head.headers['content-length']);
   const etag = head.headers.etag;
   if (!Number.isSafeInteger(size) || size < 0 || !etag) {
     throw new AppError('UpstreamUnavailable', `OSS did not say the size and ETag of ${spec.bucket}/${spec.key}.`);
   }
-  return { object: { bucket: spec.bucket, key: spec.key, size, etag }, crc64: head.headers['x-oss-hash-crc64ecma'] ?? null };
+  const object = { bucket: spec.bucket, key: spec.key, size, etag, versionId: spec.versionId };
+  return { object, crc64: head.headers['x-oss-hash-crc64ecma'] ?? null };
 }
 
 async function refuseExisting(files: TargetFiles): Promise<void> {
@@ -197,6 +201,7 @@ async function resumableCheckpoint(spec: DownloadSpec, object: ObjectVersion, op
     temp.size === object.size &&
     found.bucket === spec.bucket &&
     found.key === spec.key &&
+    found.versionId === spec.versionId &&
     found.etag === object.etag &&
     found.size === object.size &&
     found.partSize === options.partSizeBytes &&
