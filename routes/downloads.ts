@@ -10,7 +10,7 @@ import { downloadPath } from '../src/downloads/download-path';
 import { AppError } from '../src/errors';
 import { bodyOf, jsonBody } from '../src/http/json-body';
 import { validate } from '../src/http/validate';
-import { objectKey, objectKeyPrefix } from '../src/oss/object-key';
+import { objectKey, objectKeyPrefix, objectVersionId } from '../src/oss/object-key';
 
 /**
  * POST /v1/downloads: download an object to a file under DOWNLOAD_ROOT.
@@ -35,19 +35,22 @@ const downloadBody = z
   .strictObject({
     bucket: z.string().refine(isValidBucketName, 'must be a valid bucket name (3 to 63 lower-case letters, digits and hyphens)'),
     key: objectKey.optional(),
+    /** One version of `key` (a versioned bucket); the latest when absent. */
+    versionId: objectVersionId.optional(),
     prefix: objectKeyPrefix.optional(),
     path: downloadPath,
     overwrite: z.boolean().default(false),
     delete: z.boolean().optional(),
   })
   .refine((b) => (b.key === undefined) !== (b.prefix === undefined), 'give either key (one object) or prefix (every object under it)')
-  .refine((b) => b.delete === undefined || b.prefix !== undefined, 'delete goes with prefix only');
+  .refine((b) => b.delete === undefined || b.prefix !== undefined, 'delete goes with prefix only')
+  .refine((b) => b.versionId === undefined || b.key !== undefined, 'versionId goes with key only (a prefix job downloads the latest versions)');
 
 /** The job the body asks for, as the download manager takes it. */
 function jobRequest(body: z.infer<typeof downloadBody>, owner: string): JobRequest {
   const { bucket, path, overwrite } = body;
   if (body.prefix !== undefined) return { owner, bucket, prefix: body.prefix, path, overwrite, delete: body.delete ?? false };
-  return { owner, bucket, key: body.key!, path, overwrite };
+  return { owner, bucket, key: body.key!, path, overwrite, ...(body.versionId === undefined ? {} : { versionId: body.versionId }) };
 }
 
 const postQuery = z.object({ wait: z.enum(['1', 'true', '0', 'false']).optional() });

@@ -15,6 +15,8 @@ import type { StreamProgress } from '../src/observability/request-facts';
 import { validate } from '../src/http/validate';
 import type { Metrics } from '../src/metrics';
 import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/object-store';
+import { objectVersionId } from '../src/oss/object-key';
+import { listVersions, wantsVersions } from './object-versions';
 
 /**
  * GET and HEAD /v1/objects/{bucket}/{key}: stream one object.
@@ -42,6 +44,7 @@ const objectQuery = z.strictObject({
     .max(255)
     .regex(/^[^\u0000-\u001f\u007f/\\]+$/, 'must be a plain file name without control characters or slashes')
     .optional(),
+  versionId: objectVersionId.optional(),
 });
 
 const listQuery = z.strictObject({
@@ -56,6 +59,7 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
 
   router.get('/v1/objects/:bucket', async (req, res) => {
     const bucket = parseBucket(req.path);
+    if (wantsVersions(req)) return listVersions(deps, req, res, bucket);
     const query = validate(listQuery, req.query, 'query');
     res.locals.object = { bucket, prefix: query.prefix };
     requireAllowed(deps.allow, bucket, query.prefix, `listing ${bucket}/${query.prefix}`);
@@ -87,7 +91,7 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
   if (wantsRedirect(deps.redirect, method, query.redirect)) return redirectToObject(deps.redirect, res, address, query);
-  const upstream = await fetchObject(deps.store, method, objectRequest(req, address), req.get('if-range'));
+  const upstream = await fetchObject(deps.store, method, { ...objectRequest(req, address), versionId: query.versionId }, req.get('if-range'));
   res.locals.ossRequestId = upstream.headers['x-oss-request-id'];
 
   res.status(upstream.status);
@@ -166,7 +170,7 @@ async function fetchObject(
   return whole();
 }
 
-function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {
+export function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {
   if (!allows(allow, bucket, keyOrPrefix)) {
     throw new AppError('NotAllowed', `This service is not configured to read ${what} (see OSS_ALLOW).`);
   }

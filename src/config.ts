@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseAllowList, type AllowList } from './access-policy';
+import { isValidBucketName, parseAllowList, type AllowList } from './access-policy';
 import { parseCidrs } from './http/cidr-allowlist';
 import { parseCorsOrigins, type CorsOrigins } from './http/cors';
 import { DEFAULT_HTTP_LIMITS as D, defaultStreamsPerToken } from './http/limits';
@@ -74,6 +74,8 @@ export interface Config {
   oss: {
     region: string;
     endpoint: string;
+    /** OSS_BUCKET_REGIONS: buckets that live in another region than OSS_REGION, each with that region's endpoint. */
+    bucketRegions: Record<string, { region: string; endpoint: string }>;
     signatureVersion: 1 | 4;
     /** Abort an upstream body that sends nothing for this long. */
     idleTimeoutMs: number;
@@ -157,6 +159,9 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   OSS_REGION: z.string({ error: 'is required (for example cn-beijing)' }).regex(REGION, 'must look like cn-beijing'),
   OSS_ENDPOINT: optionalText.pipe(httpUrl.optional()),
+  // Buckets in other regions (issue 12): `bucket=region,...`, each region's endpoint from the template.
+  OSS_BUCKET_REGIONS: optionalText,
+  OSS_ENDPOINT_TEMPLATE: optionalText,
   OSS_SIGNATURE_VERSION: z.enum(['1', '4']).default('4'),
   OSS_IDLE_TIMEOUT_SECONDS: seconds(30),
   OSS_REQUEST_TIMEOUT_SECONDS: seconds(60),
@@ -229,13 +234,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   problems.push(...authProblems(env));
   const cors = env.CORS_ORIGINS?.trim() ? parseCorsOrigins(env.CORS_ORIGINS) : undefined;
   if (cors && !cors.ok) problems.push(`CORS_ORIGINS: ${cors.error}`);
+  const regions = bucketRegionProblems(env);
+  problems.push(...regions.problems);
   if (cors?.ok && cors.value === '*' && env.AUTH_TOKENS_FILE?.trim()) {
     problems.push('CORS_ORIGINS: * is allowed only without caller tokens (AUTH_TOKENS_FILE); list the origins instead');
   }
   if (!parsed.success || !allow?.ok || !trustProxy.ok || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;
-  const endpoint = e.OSS_ENDPOINT ?? `https://oss-${e.OSS_REGION}-internal.aliyuncs.com`;
+  const endpointOf = (region: string) => (e.OSS_ENDPOINT_TEMPLATE ?? DEFAULT_ENDPOINT_TEMPLATE).replaceAll('{region}', region);
+  const endpoint = e.OSS_ENDPOINT ?? endpointOf(e.OSS_REGION);
+  // OSS_ENDPOINT is OSS_REGION's endpoint, also for a bucket mapped to OSS_REGION by name.
+  const bucketRegions = Object.fromEntries(
+    [...regions.map].map(([bucket, region]) => [bucket, { region, endpoint: region === e.OSS_REGION ? endpoint : endpointOf(region) }]),
+  );
   if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
     throw new ConfigError(['HTTP_HEADERS_TIMEOUT_SECONDS: must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS']);
   }
@@ -254,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     oss: {
       region: e.OSS_REGION,
       endpoint,
+      bucketRegions,
       signatureVersion: e.OSS_SIGNATURE_VERSION === '1' ? 1 : 4,
       idleTimeoutMs: e.OSS_IDLE_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.OSS_REQUEST_TIMEOUT_SECONDS * 1000,
@@ -299,6 +312,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       clientStallTimeoutMs: e.CLIENT_STALL_TIMEOUT_SECONDS * 1000,
     },
   });
+}
+
+const DEFAULT_ENDPOINT_TEMPLATE = 'https://oss-{region}-internal.aliyuncs.com';
+
+/**
+ * OSS_BUCKET_REGIONS (`bucket-a=cn-shanghai,bucket-b=ap-southeast-1`) and
+ * OSS_ENDPOINT_TEMPLATE (`{region}` is replaced; without it every mapped
+ * region goes to that one endpoint, e.g. a gateway that routes by Host).
+ */
+function bucketRegionProblems(env: NodeJS.ProcessEnv): { problems: string[]; map: Map<string, string> } {
+  const problems: string[] = [];
+  const map = new Map<string, string>();
+  for (const entry of (env.OSS_BUCKET_REGIONS ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const [bucket, region, ...extra] = entry.split('=').map((part) => part.trim());
+    if (region === undefined || extra.length > 0 || !isValidBucketName(bucket) || !REGION.test(region)) {
+      problems.push(`OSS_BUCKET_REGIONS: "${entry}" is not bucket=region (for example my-bucket=cn-shanghai)`);
+    } else if (map.has(bucket) && map.get(bucket) !== region) {
+      problems.push(`OSS_BUCKET_REGIONS: bucket ${bucket} is given two regions`);
+    } else {
+      map.set(bucket, region);
+    }
+  }
+  const template = env.OSS_ENDPOINT_TEMPLATE?.trim();
+  if (template && !httpUrl.safeParse(template.replaceAll('{region}', 'cn-hangzhou')).success) {
+    problems.push('OSS_ENDPOINT_TEMPLATE: must be an http:// or https:// URL once {region} is replaced (for example https://oss-{region}.aliyuncs.com)');
+  }
+  return { problems, map };
 }
 
 /**

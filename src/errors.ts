@@ -12,6 +12,8 @@ export const ERRORS = {
   NotAllowed: { status: 403, title: "This service's policy does not allow this resource" },
   NoSuchKey: { status: 404, title: 'The object does not exist' },
   NoSuchBucket: { status: 404, title: 'The bucket does not exist' },
+  NoSuchVersion: { status: 404, title: 'The object has no such version' },
+  DeleteMarker: { status: 404, title: 'The version is a delete marker' },
   NotFound: { status: 404, title: 'No such endpoint' },
   MethodNotAllowed: { status: 405, title: 'Method not allowed on this endpoint' },
   Conflict: { status: 409, title: 'The request conflicts with the current state of the target' },

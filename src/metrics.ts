@@ -131,6 +131,17 @@ export class Metrics {
   }
 
   /** For AliOssStore's onUpstreamResponse. */
+  readonly wrongRegion = new Counter({
+    name: 'oss_wrong_region_total',
+    help: 'OSS answers saying the bucket lives in another region than the one it was sent to: map it in OSS_BUCKET_REGIONS.',
+    labelNames: ['bucket'] as const,
+    registers: [this.registry],
+  });
+
+  readonly countWrongRegion = (bucket: string): void => {
+    this.wrongRegion.inc({ bucket });
+  };
+
   readonly countUpstreamResponse = (event: { status: number; code?: string }): void => {
     this.upstreamResponses.inc({ status: String(event.status), code: event.code ?? '' });
   };

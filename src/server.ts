@@ -37,11 +37,13 @@ export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycl
     ...config.oss,
     credentials,
     onUpstreamResponse: metrics.countUpstreamResponse,
+    onWrongRegion: metrics.countWrongRegion,
   });
   const signer = new AliOssUrlSigner({
     credentials,
     region: config.oss.region,
     endpoint: config.delivery.publicEndpoint,
+    bucketRegions: config.oss.bucketRegions,
     signatureVersion: config.oss.signatureVersion,
     expiresSeconds: config.delivery.redirectExpiresSeconds,
     expiryMarginMs: config.credentials.expiryMarginMs,

@@ -19,6 +19,8 @@ export type OssErrorCode =
   | 'MethodNotAllowed'
   | 'NoSuchBucket'
   | 'NoSuchKey'
+  | 'NoSuchVersion'
+  | 'PermanentRedirect'
   | 'PreconditionFailed'
   | 'RequestTimeTooSkewed'
   | 'SecurityTokenExpired'
@@ -46,6 +48,14 @@ const ERRORS: Record<OssErrorCode, ErrorSpec> = {
   // documented: 0015-00000101
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.', ec: '0015-00000101' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.', ec: '0026-00000001' },
+  // A versionId the key never had.
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.', ec: '0026-00000008' },
+  // A bucket addressed at another region's endpoint, as older OSS answers and some gateways put it (today's OSS: AccessDenied with <Endpoint>).
+  PermanentRedirect: {
+    status: 301,
+    message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+    ec: '0003-00001403',
+  },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0026-00000007' },
   // documented: 0002-00000504
   RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the current time is too large.', ec: '0002-00000504' },

@@ -6,8 +6,10 @@ import { OssError } from './error-xml';
 import type { Exchange } from './exchange';
 import type { FaultInjector, FaultKind, HeaderFault } from './faults';
 import { planObjectResponse } from './get-object';
+import type { BucketLocations, WrongRegionAnswer } from './bucket-locations';
 import { listObjectsV1, listObjectsV2, requestedPrefix } from './list-objects';
-import type { Bucket, MemoryObjectStore } from './object-store-memory';
+import { listObjectVersions } from './list-object-versions';
+import type { Bucket, MemoryObjectStore, StoredObject } from './object-store-memory';
 import { type OssRequest, parseOssRequest } from './parse-request';
 import { sendBody } from './send-body';
 
@@ -18,6 +20,9 @@ export interface EmulatorState {
   faults: FaultInjector;
   auth: AuthDeps;
   events: EventEmitter;
+  /** Where buckets of other regions live (several emulators, one per region); absent: one region only. */
+  locations?: BucketLocations;
+  wrongRegionAnswer: WrongRegionAnswer;
 }
 
 /**
@@ -47,7 +52,7 @@ async function serve(exchange: Exchange, request: OssRequest, state: EmulatorSta
   if (request.method !== 'GET' && request.method !== 'HEAD') throw new OssError('MethodNotAllowed');
   if (request.bucket === '') throw new OssError('MethodNotAllowed', { message: 'ListBuckets is not emulated.' });
   const bucket = state.store.bucket(request.bucket);
-  if (bucket === undefined) throw new OssError('NoSuchBucket', { details: [['BucketName', request.bucket]] });
+  if (bucket === undefined) throw missingBucket(request.bucket, state);
   const caller = authenticate(request, state.auth);
   exchange.record.principal = caller.principal;
   if (request.key === '') return listBucket(exchange, request, bucket, caller, state);
@@ -57,6 +62,10 @@ async function serve(exchange: Exchange, request: OssRequest, state: EmulatorSta
 function listBucket(exchange: Exchange, request: OssRequest, bucket: Bucket, caller: Caller, state: EmulatorState): void {
   const prefix = requestedPrefix(request.query);
   authorize(caller, bucket, (principal) => state.policy.canList(principal, bucket.name, prefix));
+  if (request.query.versions !== undefined) {
+    exchange.sendXml(200, listObjectVersions(bucket, request.query));
+    return;
+  }
   const listType = request.query['list-type'];
   if (listType !== undefined && listType !== '2') {
     throw new OssError('InvalidArgument', { message: 'Argument list-type is invalid.', details: [['ArgumentName', 'list-type']] });
@@ -66,10 +75,9 @@ function listBucket(exchange: Exchange, request: OssRequest, bucket: Bucket, cal
 
 async function getObject(exchange: Exchange, request: OssRequest, bucket: Bucket, caller: Caller, state: EmulatorState): Promise<void> {
   authorize(caller, bucket, (principal) => state.policy.canRead(principal, bucket.name, request.key));
-  const object = bucket.objects.get(request.key);
-  if (object === undefined) throw new OssError('NoSuchKey', { details: [['Key', request.key]] });
+  const object = requestedVersion(bucket, request);
   const plan = planObjectResponse(request, object);
-  exchange.writeHead(plan.status, plan.headers);
+  exchange.writeHead(plan.status, object.versionId === undefined ? plan.headers : { ...plan.headers, 'x-oss-version-id': object.versionId });
   if (exchange.isHead || plan.span === undefined || plan.span.end < plan.span.start) {
     exchange.finishWith();
     return;
@@ -85,6 +93,53 @@ async function getObject(exchange: Exchange, request: OssRequest, bucket: Bucket
       noteFault(exchange, state, kind);
       if (kind === 'drop-mid-body') exchange.cut();
     },
+  });
+}
+
+/**
+ * The object a GET or HEAD names: its current version, or `?versionId=`'s.
+ * A delete marker on top is NoSuchKey (`x-oss-delete-marker: true`); a
+ * delete marker asked for by id is 405, as it has no bytes to serve.
+ */
+function requestedVersion(bucket: Bucket, request: OssRequest): StoredObject {
+  const versionId = request.query.versionId;
+  const history = bucket.history.get(request.key);
+  if (versionId === undefined) {
+    const object = bucket.objects.get(request.key);
+    if (object !== undefined) return object;
+    const marker = history?.[0];
+    const headers: Record<string, string> = marker ? { 'x-oss-delete-marker': 'true', 'x-oss-version-id': marker.versionId } : {};
+    throw new OssError('NoSuchKey', { details: [['Key', request.key]], headers });
+  }
+  const entry = history?.find((e) => e.versionId === versionId);
+  if (entry?.object) return entry.object;
+  if (entry) {
+    throw new OssError('MethodNotAllowed', {
+      ec: '0017-00000002',
+      headers: { 'x-oss-delete-marker': 'true', 'x-oss-version-id': versionId },
+      details: [['Method', request.method], ['ResourceType', 'DeleteMarker']],
+    });
+  }
+  // An unversioned bucket has one version of each key, `null`.
+  const unversioned = history === undefined && versionId === 'null' ? bucket.objects.get(request.key) : undefined;
+  if (unversioned) return unversioned;
+  throw new OssError('NoSuchVersion', { details: [['Key', request.key], ['VersionId', versionId]] });
+}
+
+/**
+ * A bucket this endpoint does not hold: NoSuchBucket, unless another
+ * region's endpoint holds it. Then OSS answers, before any signature check,
+ * 403 AccessDenied naming the bucket's endpoint (or, older, 301 PermanentRedirect).
+ */
+function missingBucket(name: string, state: EmulatorState): OssError {
+  const region = state.locations?.regionOf(name);
+  if (region === undefined || region === state.auth.region) return new OssError('NoSuchBucket', { details: [['BucketName', name]] });
+  const details: Array<[string, string]> = [['Bucket', name], ['Endpoint', `oss-${region}.aliyuncs.com`]];
+  if (state.wrongRegionAnswer === 'permanent-redirect') return new OssError('PermanentRedirect', { details });
+  return new OssError('AccessDenied', {
+    message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+    ec: '0003-00001403',
+    details,
   });
 }
 

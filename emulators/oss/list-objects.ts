@@ -132,7 +132,7 @@ function sortedKeys(bucket: Bucket): string[] {
 }
 
 /** OSS orders keys by their UTF-8 bytes, which differs from JS string order for astral characters. */
-function compareUtf8(a: string, b: string): number {
+export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 

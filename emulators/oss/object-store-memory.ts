@@ -36,6 +36,16 @@ export interface StoredObject {
   /** Base64 MD5 of the body; OSS sends it for simply-uploaded objects. */
   readonly contentMd5?: string;
   readonly content: ObjectContent;
+  /** Set once the bucket has versioning on (`null` for an object written before it was turned on). */
+  readonly versionId?: string;
+}
+
+/** One entry of a key's history in a versioned bucket: an object version, or a delete marker (no object). */
+export interface VersionEntry {
+  readonly versionId: string;
+  /** Whole seconds. */
+  readonly lastModified: number;
+  readonly object?: StoredObject;
 }
 
 export interface Bucket {
@@ -43,7 +53,12 @@ export interface Bucket {
   readonly acl: BucketAcl;
   /** The account id OSS shows as Owner in listings. */
   readonly ownerId: string;
+  /** The current version of each key: what unversioned reads and listings see. */
   readonly objects: Map<string, StoredObject>;
+  /** PutBucketVersioning Enabled: writes keep every version, deletes leave delete markers. */
+  versioning: boolean;
+  /** Each key's versions, newest first (only once versioning is on). */
+  readonly history: Map<string, VersionEntry[]>;
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -51,6 +66,7 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** The emulator's buckets and objects, all in memory (generated objects take no room). */
 export class MemoryObjectStore {
   private readonly buckets = new Map<string, Bucket>();
+  private versionCounter = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -59,7 +75,7 @@ export class MemoryObjectStore {
     const existing = this.buckets.get(name);
     if (existing) return existing;
     const ownerId = String(1_000_000_000_000_000n + BigInt(this.buckets.size));
-    const bucket: Bucket = { name, acl, ownerId, objects: new Map() };
+    const bucket: Bucket = { name, acl, ownerId, objects: new Map(), versioning: false, history: new Map() };
     this.buckets.set(name, bucket);
     return bucket;
   }
@@ -88,8 +104,33 @@ export class MemoryObjectStore {
     return this.store(bucketName, key, meta, { content, etag: content.etag(), crc64: content.crc64() });
   }
 
+  /** In a versioned bucket a delete keeps every version and puts a delete marker on top. */
   delete(bucketName: string, key: string): boolean {
-    return this.requireBucket(bucketName).objects.delete(key);
+    const bucket = this.requireBucket(bucketName);
+    if (!bucket.versioning) return bucket.objects.delete(key);
+    const versions = bucket.history.get(key) ?? [];
+    bucket.history.set(key, [{ versionId: this.newVersionId(), lastModified: wholeSeconds(this.clock.now()) }, ...versions]);
+    bucket.objects.delete(key);
+    return true;
+  }
+
+  /** Turns versioning on; objects already there become their key's `null` version. */
+  enableVersioning(bucketName: string): void {
+    const bucket = this.requireBucket(bucketName);
+    if (bucket.versioning) return;
+    bucket.versioning = true;
+    for (const [key, object] of bucket.objects) {
+      const versioned = { ...object, versionId: 'null' };
+      bucket.objects.set(key, versioned);
+      bucket.history.set(key, [{ versionId: 'null', lastModified: object.lastModified, object: versioned }]);
+    }
+  }
+
+  /** Version ids shaped like OSS's (base64 text starting `CAEQ`), from a counter: the same in every run. */
+  private newVersionId(): string {
+    this.versionCounter += 1;
+    const seed = createHash('sha256').update(`version-${this.versionCounter}`).digest('base64url').slice(0, 40);
+    return `CAEQ${seed}`;
   }
 
   private store(
@@ -112,8 +153,15 @@ export class MemoryObjectStore {
       expires: meta.expires,
       ...body,
     };
-    this.requireBucket(bucketName).objects.set(key, object);
-    return object;
+    const bucket = this.requireBucket(bucketName);
+    if (!bucket.versioning) {
+      bucket.objects.set(key, object);
+      return object;
+    }
+    const versioned: StoredObject = { ...object, versionId: this.newVersionId() };
+    bucket.objects.set(key, versioned);
+    bucket.history.set(key, [{ versionId: versioned.versionId!, lastModified: versioned.lastModified, object: versioned }, ...(bucket.history.get(key) ?? [])]);
+    return versioned;
   }
 
   private requireBucket(name: string): Bucket {

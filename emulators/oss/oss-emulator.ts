@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { type Clock, systemClock } from '../../src/clock';
 import type { StsRegistry } from '../sts-registry';
 import { AccessPolicy } from './access-policy';
+import type { BucketLocations, WrongRegionAnswer } from './bucket-locations';
 import { Exchange } from './exchange';
 import { type Fault, FaultInjector } from './faults';
 import { GeneratedContent } from './generated-object';
@@ -13,6 +14,7 @@ import type { RecordedRequest } from './request-log';
 
 export type { Fault, FaultKind } from './faults';
 export type { ObjectMeta, BucketAcl } from './object-store-memory';
+export { BucketLocations, type WrongRegionAnswer } from './bucket-locations';
 export type { RecordedRequest } from './request-log';
 
 export interface OssEmulatorOptions {
@@ -23,6 +25,10 @@ export interface OssEmulatorOptions {
   region?: string;
   /** How far a request's Date / x-oss-date may be from the clock. */
   maxSkewMs?: number;
+  /** Shared by the emulators of several regions: each refuses the others' buckets as OSS does. */
+  locations?: BucketLocations;
+  /** How a bucket of another region is refused: 403 AccessDenied with <Endpoint> (OSS today, the default) or 301 PermanentRedirect. */
+  wrongRegionAnswer?: WrongRegionAnswer;
 }
 
 /** What a test learns about an object it stored. */
@@ -36,6 +42,8 @@ export interface ObjectInfo {
   lastModified: Date;
   contentType: string;
   storageClass: string;
+  /** With versioning on: this version's id. */
+  versionId?: string;
 }
 
 /**
@@ -56,6 +64,7 @@ export class OssEmulator {
 
   private readonly clock: Clock;
   private readonly store: MemoryObjectStore;
+  private readonly locations?: BucketLocations;
   private readonly policy = new AccessPolicy();
   private readonly faults = new FaultInjector();
   private readonly state: EmulatorState;
@@ -69,7 +78,16 @@ export class OssEmulator {
     this.region = options.region ?? 'cn-hangzhou';
     this.store = new MemoryObjectStore(this.clock);
     const auth = { sts: options.sts, clock: this.clock, region: this.region, maxSkewMs: options.maxSkewMs ?? 15 * 60 * 1000 };
-    this.state = { store: this.store, policy: this.policy, faults: this.faults, auth, events: this.events };
+    this.locations = options.locations;
+    this.state = {
+      store: this.store,
+      policy: this.policy,
+      faults: this.faults,
+      auth,
+      events: this.events,
+      locations: options.locations,
+      wrongRegionAnswer: options.wrongRegionAnswer ?? 'access-denied',
+    };
     this.server = createServer((req, res) => this.accept(req, res));
     this.server.on('connection', (socket) => {
       this.connectionsAccepted += 1;
@@ -104,8 +122,22 @@ export class OssEmulator {
     return closed;
   }
 
-  createBucket(name: string, options: { acl?: BucketAcl } = {}): void {
+  /** `versioning`: PutBucketVersioning Enabled right away (see enableVersioning). */
+  createBucket(name: string, options: { acl?: BucketAcl; versioning?: boolean } = {}): void {
+    this.locations?.claim(name, this.region);
     this.store.createBucket(name, options.acl);
+    if (options.versioning) this.store.enableVersioning(name);
+  }
+
+  /** Versioning on: every write keeps a version, a delete leaves a delete marker; objects already there become version `null`. */
+  enableVersioning(bucket: string): void {
+    this.store.enableVersioning(bucket);
+  }
+
+  /** The versions of a key, newest first (delete markers have no size); empty in an unversioned bucket. */
+  objectVersions(bucket: string, key: string): Array<{ versionId: string; deleteMarker: boolean; info?: ObjectInfo }> {
+    const history = this.store.bucket(bucket)?.history.get(key) ?? [];
+    return history.map((e) => ({ versionId: e.versionId, deleteMarker: e.object === undefined, info: e.object && info(bucket, e.object) }));
   }
 
   putObject(bucket: string, key: string, body: Buffer | string, meta?: ObjectMeta): ObjectInfo {
@@ -199,5 +231,6 @@ function info(bucket: string, object: StoredObject): ObjectInfo {
     lastModified: new Date(object.lastModified),
     contentType: object.contentType,
     storageClass: object.storageClass,
+    ...(object.versionId === undefined ? {} : { versionId: object.versionId }),
   };
 }

@@ -16,6 +16,8 @@ const checkpointSchema = z.object({
   version: z.literal(1),
   bucket: z.string(),
   key: z.string(),
+  /** The version pinned (a versionId download): a resume asks for exactly it again. */
+  versionId: z.string().optional(),
   /** Relative to DOWNLOAD_ROOT for service jobs; absolute for the command line. */
   path: z.string(),
   overwrite: z.boolean(),

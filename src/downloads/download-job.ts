@@ -20,6 +20,8 @@ interface JobRequestBase {
 /** One object to one file. */
 export interface ObjectJobRequest extends JobRequestBase {
   key: string;
+  /** One version of the object; the latest when absent. */
+  versionId?: string;
 }
 
 /** Every object under `prefix` to the folder `path`, kept in sync (prefix-download.ts). */
@@ -61,6 +63,7 @@ export interface JobView extends Partial<PrefixJobCounts> {
   owner: string;
   bucket: string;
   key?: string;
+  versionId?: string;
   prefix?: string;
   delete?: boolean;
   path: string;

@@ -126,9 +126,10 @@ export class DownloadManager {
     for (const relative of await checkpointedTargets(this.deps.root)) {
       const checkpoint = await this.resumable(relative);
       if (!checkpoint) continue;
-      const { bucket, key, overwrite } = checkpoint;
+      const { bucket, key, overwrite, versionId } = checkpoint;
       try {
-        resumed.push((await this.submit({ bucket, key, path: relative, overwrite, owner: OPERATOR })).job);
+        const request = { bucket, key, path: relative, overwrite, owner: OPERATOR, ...(versionId === undefined ? {} : { versionId }) };
+        resumed.push((await this.submit(request)).job);
       } catch (err) {
         this.deps.logger?.warn({ path: relative, code: isAppError(err) ? err.code : undefined }, 'download checkpoint not resumed');
       }
@@ -197,7 +198,7 @@ export class DownloadManager {
     try {
       const result = await downloadObject(
         this.deps.store,
-        { bucket: request.bucket, key: request.key, files, overwrite: request.overwrite, recordedPath: request.path },
+        { bucket: request.bucket, key: request.key, versionId: request.versionId, files, overwrite: request.overwrite, recordedPath: request.path },
         this.options(),
         job.abort.signal,
         {
@@ -303,7 +304,7 @@ function sameSource(a: JobRequest, b: JobRequest): boolean {
   if (isPrefixJob(a) || isPrefixJob(b)) {
     return isPrefixJob(a) && isPrefixJob(b) && a.prefix === b.prefix && a.delete === b.delete && a.overwrite === b.overwrite;
   }
-  return a.key === b.key;
+  return a.key === b.key && a.versionId === b.versionId;
 }
 
 /** Two jobs that would write the same file: the same path, or a file inside a prefix job's folder. */

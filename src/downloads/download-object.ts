@@ -28,6 +28,8 @@ import type { TargetFiles } from './target-path';
 export interface DownloadSpec {
   bucket: string;
   key: string;
+  /** One version of the object; the latest when absent. */
+  versionId?: string;
   files: TargetFiles;
   overwrite: boolean;
   /** The path as the caller named it, recorded in the checkpoint for resuming. */
@@ -108,7 +110,7 @@ async function run(
   const { listed } = spec;
   if (listed && planParts(listed.size, options.partSizeBytes, options.thresholdBytes).length <= 1) {
     try {
-      const object = { bucket: spec.bucket, key: spec.key, ...listed };
+      const object = { bucket: spec.bucket, key: spec.key, versionId: spec.versionId, ...listed };
       return await download(store, spec, options, signal, listener, { object, crc64: undefined });
     } catch (err) {
       // The listing is older than the object: ask OSS what it is now.
@@ -172,6 +174,7 @@ async function fetchAndPublish(
     version: 1,
     bucket: spec.bucket,
     key: spec.key,
+    ...(spec.versionId === undefined ? {} : { versionId: spec.versionId }),
     path: spec.recordedPath,
     overwrite: spec.overwrite,
     etag: object.etag,
@@ -211,13 +214,14 @@ async function fetchAndPublish(
 }
 
 async function headObject(store: ObjectStore, spec: DownloadSpec): Promise<{ object: ObjectVersion; crc64: string | null }> {
-  const head = await store.headObject({ bucket: spec.bucket, key: spec.key, preconditions: {} });
+  const head = await store.headObject({ bucket: spec.bucket, key: spec.key, versionId: spec.versionId, preconditions: {} });
   const size = Number(head.headers['content-length']);
   const etag = head.headers.etag;
   if (!Number.isSafeInteger(size) || size < 0 || !etag) {
     throw new AppError('UpstreamUnavailable', `OSS did not say the size and ETag of ${spec.bucket}/${spec.key}.`);
   }
-  return { object: { bucket: spec.bucket, key: spec.key, size, etag }, crc64: head.headers['x-oss-hash-crc64ecma'] ?? null };
+  const object = { bucket: spec.bucket, key: spec.key, size, etag, versionId: spec.versionId };
+  return { object, crc64: head.headers['x-oss-hash-crc64ecma'] ?? null };
 }
 
 async function refuseExisting(files: TargetFiles): Promise<void> {
@@ -235,6 +239,7 @@ async function resumableCheckpoint(spec: DownloadSpec, object: ObjectVersion, op
     temp.size === object.size &&
     found.bucket === spec.bucket &&
     found.key === spec.key &&
+    found.versionId === spec.versionId &&
     found.etag === object.etag &&
     found.size === object.size &&
     found.partSize === options.partSizeBytes &&

@@ -13,6 +13,8 @@ export interface ObjectVersion {
   size: number;
   /** Every part is pinned to it with If-Match: a replaced object fails with 412, never mixes versions. */
   etag: string;
+  /** A download of one version: every part asks for exactly it. */
+  versionId?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function fetchPart(
       key: object.key,
       range: `bytes=${part.start}-${part.end}`,
       preconditions: { ifMatch: object.etag },
+      versionId: object.versionId,
     })
     .catch((err: unknown) => {
       throw isAppError(err) && err.code === 'PreconditionFailed' ? objectChanged(object, err) : err;

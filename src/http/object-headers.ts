@@ -18,6 +18,8 @@ const PASSED_HEADERS = [
   'content-disposition',
   'expires',
   'x-oss-hash-crc64ecma',
+  // The version served (a versioned bucket): lets a caller pin later requests to it with ?versionId=.
+  'x-oss-version-id',
 ] as const;
 
 export function passedHeaders(upstream: Readonly<Record<string, string>>): Record<string, string> {

@@ -46,10 +46,11 @@ export async function redirectToObject(
   options: ObjectRedirectOptions,
   res: Response,
   address: ObjectAddress,
-  attachment: { download?: boolean; filename?: string },
+  attachment: { download?: boolean; filename?: string; versionId?: string },
 ): Promise<void> {
   const contentDisposition = attachment.download || attachment.filename ? attachmentHeader(address.key, attachment.filename) : undefined;
-  const { url } = await options.signer.presignGet({ bucket: address.bucket, key: address.key, contentDisposition });
+  const { versionId } = attachment;
+  const { url } = await options.signer.presignGet({ bucket: address.bucket, key: address.key, contentDisposition, versionId });
   res.status(307);
   res.setHeader('Location', url);
   // The URL holds a credential and dies in minutes: no cache may keep or share it.

@@ -21,6 +21,10 @@ export interface RawRequestParams {
   bucket: string;
   headers?: Record<string, string>;
   timeout?: number;
+  /** Sub-resources (`versionId`, `versions`): in the query, and signed by V1 as V4 (lib/common/utils/createRequest.js). */
+  subres?: Record<string, string>;
+  /** Other query parameters: signed by V4 only, as OSS expects. */
+  query?: Record<string, string>;
   /** Return the response stream unread instead of buffering it. */
   customResponse?: boolean;
   /** Any other status throws. */
@@ -39,7 +43,7 @@ export interface RawOssClient {
   _objectRequestParams(
     method: string,
     name: string,
-    options: { headers?: Record<string, string>; timeout?: number },
+    options: { headers?: Record<string, string>; timeout?: number; subres?: Record<string, string> },
   ): RawRequestParams;
   request(params: RawRequestParams): Promise<RawResponse>;
 }

@@ -27,6 +27,8 @@ export interface AliOssUrlSignerOptions {
   region: string;
   /** The endpoint clients reach: OSS_PUBLIC_ENDPOINT, else OSS_ENDPOINT. */
   endpoint: string;
+  /** Buckets of other regions (OSS_BUCKET_REGIONS): signed for their region, on their region's endpoint. */
+  bucketRegions?: Readonly<Record<string, { region: string; endpoint: string }>>;
   signatureVersion: 1 | 4;
   /** REDIRECT_EXPIRES_SECONDS: how long a URL lives, at most. */
   expiresSeconds: number;
@@ -35,35 +37,51 @@ export interface AliOssUrlSignerOptions {
   clock: Clock;
 }
 
+/** Where a bucket's URLs point and which region signs them. */
+interface UrlTarget {
+  region: string;
+  base: URL;
+  pathStyle: boolean;
+}
+
 export class AliOssUrlSigner implements ObjectUrlSigner {
-  private readonly base: URL;
-  private readonly pathStyle: boolean;
+  private readonly home: UrlTarget;
 
   constructor(private readonly options: AliOssUrlSignerOptions) {
-    this.base = new URL(options.endpoint);
-    this.pathStyle = isIP(this.base.hostname.replace(/^\[|\]$/g, '')) !== 0 || this.base.hostname === 'localhost';
+    this.home = urlTarget(options.region, options.endpoint);
   }
 
   async presignGet(request: PresignRequest): Promise<PresignedUrl> {
     const creds = await this.options.credentials.getCredentials();
     const now = this.options.clock.now();
     const expiresSeconds = this.lifetimeSeconds(creds, now);
-    const client = this.client(creds, request.bucket);
+    const target = this.target(request.bucket);
+    const client = this.client(creds, request.bucket, target);
+    const version = request.versionId === undefined ? {} : { versionId: request.versionId };
     const signed =
       this.options.signatureVersion === 4
         ? await client.signatureUrlV4(
             'GET',
             expiresSeconds,
-            { headers: {}, queries: request.contentDisposition ? { 'response-content-disposition': request.contentDisposition } : {} },
+            { headers: {}, queries: { ...version, ...(request.contentDisposition ? { 'response-content-disposition': request.contentDisposition } : {}) } },
             request.key,
           )
         : // strictObjectNameValidation off: a key may start with `?`; ali-oss escapes it in the path.
           (client as unknown as SignatureUrlV1).signatureUrl(
             request.key,
-            { expires: expiresSeconds, ...(request.contentDisposition ? { response: { 'content-disposition': request.contentDisposition } } : {}) },
+            {
+              expires: expiresSeconds,
+              subResource: version,
+              ...(request.contentDisposition ? { response: { 'content-disposition': request.contentDisposition } } : {}),
+            },
             false,
           );
-    return { url: this.onClientEndpoint(signed, request.bucket), expiresAt: now + expiresSeconds * 1000 };
+    return { url: onClientEndpoint(signed, request.bucket, target), expiresAt: now + expiresSeconds * 1000 };
+  }
+
+  private target(bucket: string): UrlTarget {
+    const mapped = this.options.bucketRegions?.[bucket];
+    return mapped && mapped.region !== this.options.region ? urlTarget(mapped.region, mapped.endpoint) : this.home;
   }
 
   /** REDIRECT_EXPIRES_SECONDS, cut short so that the URL dies before the credential's expiry margin begins. */
@@ -78,7 +96,7 @@ export class AliOssUrlSigner implements ObjectUrlSigner {
     return Math.min(this.options.expiresSeconds, left);
   }
 
-  private client(creds: StsCredentials, bucket: string): OSS {
+  private client(creds: StsCredentials, bucket: string, target: UrlTarget): OSS {
     const options: AliOssOptions = {
       accessKeyId: creds.accessKeyId,
       accessKeySecret: creds.accessKeySecret,
@@ -87,17 +105,23 @@ export class AliOssUrlSigner implements ObjectUrlSigner {
       refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER,
       bucket,
       // A host name: V1 signatureUrl throws for an IP, and the host is not signed (the class comment).
-      endpoint: this.pathStyle ? `https://oss-${this.options.region}.aliyuncs.com` : this.options.endpoint,
-      region: `oss-${this.options.region}`,
+      endpoint: target.pathStyle ? `https://oss-${target.region}.aliyuncs.com` : target.base.toString(),
+      region: `oss-${target.region}`,
       secure: true,
     };
     return new OSS(options);
   }
 
-  /** The signed path and query, on the host clients reach. */
-  private onClientEndpoint(signed: string, bucket: string): string {
-    const { pathname, search } = new URL(signed);
-    const { protocol, host } = this.base;
-    return this.pathStyle ? `${protocol}//${host}/${bucket}${pathname}${search}` : `${protocol}//${bucket}.${host}${pathname}${search}`;
-  }
+}
+
+function urlTarget(region: string, endpoint: string): UrlTarget {
+  const base = new URL(endpoint);
+  return { region, base, pathStyle: isIP(base.hostname.replace(/^\[|\]$/g, '')) !== 0 || base.hostname === 'localhost' };
+}
+
+/** The signed path and query, on the host clients reach. */
+function onClientEndpoint(signed: string, bucket: string, target: UrlTarget): string {
+  const { pathname, search } = new URL(signed);
+  const { protocol, host } = target.base;
+  return target.pathStyle ? `${protocol}//${host}/${bucket}${pathname}${search}` : `${protocol}//${bucket}.${host}${pathname}${search}`;
 }

@@ -36,3 +36,12 @@ export const objectKeyPrefix = z.string().superRefine((prefix, ctx) => {
   const problem = prefix === '' ? undefined : objectKeyProblem(prefix);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+/**
+ * An object version id as OSS writes them (base64-like, e.g.
+ * `CAEQNhiBgMDJgZCA0BYiIDc4MGZjZGI2OTBjOTRmNTE5NmU5NmFhZjhjYmY0`), or `null`
+ * for the version written before versioning was turned on. Query and body alike.
+ */
+export const objectVersionId = z
+  .string()
+  .regex(/^[A-Za-z0-9+/=._-]{1,256}$/, 'must be an OSS version id (letters, digits and + / = . _ -, at most 256)');

@@ -9,6 +9,8 @@ export interface ObjectStore {
   getObject(request: ObjectRequest): Promise<ObjectResponse>;
   headObject(request: ObjectRequest): Promise<ObjectResponse>;
   listObjects(request: ListRequest): Promise<ListPage>;
+  /** Every version of the keys under a prefix, delete markers included (a versioned bucket). */
+  listObjectVersions(request: VersionListRequest): Promise<VersionPage>;
 }
 
 /** The conditional headers HTTP defines, forwarded to OSS as the caller sent them. */
@@ -25,6 +27,8 @@ export interface ObjectRequest {
   /** One byte range, `bytes=first-last`, `bytes=first-` or `bytes=-suffix`. */
   range?: string;
   preconditions: Preconditions;
+  /** One version of the object (`x-oss-version-id`); the latest when absent. */
+  versionId?: string;
 }
 
 export interface ObjectResponse {
@@ -55,5 +59,30 @@ export interface ObjectSummary {
 export interface ListPage {
   objects: ObjectSummary[];
   prefixes: string[];
+  nextCursor: string | null;
+}
+
+export interface VersionListRequest {
+  bucket: string;
+  prefix: string;
+  limit: number;
+  /** Opaque: the nextCursor of the previous page. */
+  cursor?: string;
+}
+
+/** One version of an object, or a delete marker (size 0, no etag). */
+export interface ObjectVersionSummary {
+  key: string;
+  versionId: string;
+  isLatest: boolean;
+  size: number;
+  etag: string | null;
+  lastModified: string;
+  deleteMarker: boolean;
+}
+
+export interface VersionPage {
+  /** By key, then newest first, as OSS lists them. */
+  versions: ObjectVersionSummary[];
   nextCursor: string | null;
 }

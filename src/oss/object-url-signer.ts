@@ -12,6 +12,8 @@ export interface PresignRequest {
   key: string;
   /** Signed into the URL as `response-content-disposition`: OSS answers with this Content-Disposition. */
   contentDisposition?: string;
+  /** One version of the object, signed into the URL as the `versionId` sub-resource. */
+  versionId?: string;
 }
 
 export interface PresignedUrl {

@@ -197,6 +197,7 @@ describe('download failures leave no target and no temporary file', () => {
   const tampering = (store: ObjectStore): ObjectStore => ({
     getObject: (r) => store.getObject(r),
     listObjects: (r) => store.listObjects(r),
+    listObjectVersions: (r) => store.listObjectVersions(r),
     headObject: async (r) => {
       const head = await store.headObject(r);
       return tamperCrc ? { ...head, headers: { ...head.headers, 'x-oss-hash-crc64ecma': '12345' } } : head;

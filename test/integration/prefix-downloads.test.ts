@@ -154,6 +154,7 @@ describe('prefix downloads: one request per small file', () => {
         wrapStore: (store) => ({
           getObject: (r) => store.getObject(r),
           headObject: (r) => store.headObject(r),
+          listObjectVersions: (r) => store.listObjectVersions(r),
           listObjects: async (r) => {
             const page = await store.listObjects(r);
             afterListing();

@@ -199,6 +199,7 @@ const BAD_LIST_QUERIES = [
   `cursor=${'c'.repeat(4097)}`, 'foo=1', 'prefix[]=a', '__proto__=x', 'constructor=x', 'prefix=a&prefix=b', 'download=1',
   'access_token=odt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'x-oss-process=image%2Fresize', 'continuation-token=x',
   'max-keys=1000', 'encoding-type=url', 'limit=1%00', 'delimiter=%2F%2F',
+  'versions=yes', 'versions=true&delimiter=%2F', 'versions=true&limit=0', 'versions=true&key-marker=a', 'versions=true&cursor=%25',
 ];
 const GOOD_LIST_QUERIES = [
   '', 'prefix=', 'limit=1', 'limit=1000', 'limit=%201%20', 'limit=1e3', 'prefix=%00', 'prefix=..%2F..%2F', 'delimiter=%2F',
@@ -211,8 +212,10 @@ const queryCases: HostileCase[] = [
 const BAD_OBJECT_QUERIES = [
   'download=yes', 'download=', 'download=1&download=1', 'filename=', 'filename=..%2Fx', 'filename=a%0D%0Ab',
   'filename=a%2Fb', 'filename=a%5Cb', `filename=${'f'.repeat(256)}`, 'filename=x&filename=y', 'foo=bar',
-  'x-oss-process=image%2Fresize', 'response-content-type=text%2Fhtml', 'response-content-disposition=inline', 'versionId=1',
-  'prefix=x', 'filename=%00', 'filename=a%09b', 'filename[]=x',
+  'x-oss-process=image%2Fresize', 'response-content-type=text%2Fhtml', 'response-content-disposition=inline',
+  // versionId is accepted, but only as an OSS version id (issue 12), never as a way to smuggle query text to OSS.
+  'versionId=', 'versionId=a%20b', 'versionId=x&versionId=y', `versionId=${'v'.repeat(257)}`, 'versionId=%00', 'versionId=a%26acl',
+  'versions=true', 'prefix=x', 'filename=%00', 'filename=a%09b', 'filename[]=x',
 ];
 const GOOD_OBJECT_QUERIES = ['download=1', 'download=true', 'download=0', 'filename=r%C3%A9sum%C3%A9.pdf', 'filename=%25'];
 queryCases.push(

@@ -1,13 +1,14 @@
 import { Readable } from 'node:stream';
 import { AppError } from '../../src/errors';
-import type { ListPage, ListRequest, ObjectRequest, ObjectResponse, ObjectStore } from '../../src/oss/object-store';
+import type { ListPage, ListRequest, ObjectRequest, ObjectResponse, ObjectStore, VersionListRequest, VersionPage } from '../../src/oss/object-store';
 
 /** An ObjectStore for unit tests of the routes: scripted answers, every call recorded. */
 export class FakeStore implements ObjectStore {
-  readonly calls: Array<{ method: string; request: ObjectRequest | ListRequest }> = [];
+  readonly calls: Array<{ method: string; request: ObjectRequest | ListRequest | VersionListRequest }> = [];
   objects = new Map<string, { body: Buffer; headers: Record<string, string> }>();
   failWith: AppError | null = null;
   listPage: ListPage = { objects: [], prefixes: [], nextCursor: null };
+  versionPage: VersionPage = { versions: [], nextCursor: null };
 
   put(bucket: string, key: string, body: string, headers: Record<string, string> = {}): void {
     this.objects.set(`${bucket}/${key}`, {
@@ -37,6 +38,12 @@ export class FakeStore implements ObjectStore {
     this.calls.push({ method: 'LIST', request });
     if (this.failWith) throw this.failWith;
     return this.listPage;
+  }
+
+  async listObjectVersions(request: VersionListRequest): Promise<VersionPage> {
+    this.calls.push({ method: 'LIST_VERSIONS', request });
+    if (this.failWith) throw this.failWith;
+    return this.versionPage;
   }
 
   private answer(method: string, request: ObjectRequest): ObjectResponse {

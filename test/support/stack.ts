@@ -19,7 +19,7 @@ import { AliOssStore } from '../../src/oss/ali-oss-store';
 import { AliOssUrlSigner } from '../../src/oss/ali-oss-url-signer';
 import type { ObjectStore } from '../../src/oss/object-store';
 import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
-import { createOssEmulator, type OssEmulator, type RecordedRequest } from '../../emulators/oss/oss-emulator';
+import { BucketLocations, createOssEmulator, type OssEmulator, type RecordedRequest, type WrongRegionAnswer } from '../../emulators/oss/oss-emulator';
 import { StsRegistry } from '../../emulators/sts-registry';
 
 /**
@@ -47,6 +47,16 @@ export interface StackOptions {
   downloads?: StackDownloadOptions;
   /** OBJECT_DELIVERY, REDIRECT_EXPIRES_SECONDS, OSS_PUBLIC_ENDPOINT, as the service reads them. */
   delivery?: { objectDelivery?: 'proxy' | 'redirect'; redirectExpiresSeconds?: number; publicEndpoint?: string };
+  /** A second OSS region on its own port (`stack.otherRegion`), reached through OSS_ENDPOINT_TEMPLATE. */
+  otherRegion?: OtherRegionOptions;
+}
+
+export interface OtherRegionOptions {
+  region: string;
+  /** OSS_BUCKET_REGIONS, as the service reads it (e.g. `far-bucket=cn-shanghai`). */
+  bucketRegions?: string;
+  /** How each emulator refuses the other's buckets (default: 403 AccessDenied with <Endpoint>). */
+  wrongRegionAnswer?: WrongRegionAnswer;
 }
 
 export interface StackDownloadOptions {
@@ -66,6 +76,8 @@ export interface Stack {
   sts: StsRegistry;
   metadata: MetadataEmulator;
   oss: OssEmulator;
+  /** With `otherRegion`: the second region's emulator. */
+  otherRegion?: OssEmulator;
   credentials: CredentialProviderWrapper;
   /** The real ali-oss store the app uses. */
   store: ObjectStore;
@@ -87,21 +99,29 @@ export interface Stack {
 export type Emulators = Pick<Stack, 'clock' | 'sts' | 'metadata' | 'oss'>;
 
 /** Both emulators on loopback, BUCKET created and readable by ROLE. */
-export async function startEmulators(options: Pick<StackOptions, 'maxSkewMs' | 'clockStart'> = {}): Promise<Emulators> {
+export async function startEmulators(
+  options: Pick<StackOptions, 'maxSkewMs' | 'clockStart' | 'otherRegion'> = {},
+): Promise<Emulators & { otherRegion?: OssEmulator }> {
   const clock = new ManualClock(options.clockStart ?? Date.now());
   const sts = new StsRegistry(clock);
   const metadata = createMetadataEmulator({ sts, clock, roleName: ROLE, hardenedOnly: true });
   await metadata.listen();
   // The emulator clock moves in tests that age credentials; request-time checks stay out of the way.
-  const oss = createOssEmulator({ sts, clock, region: 'cn-hangzhou', maxSkewMs: options.maxSkewMs ?? Number.POSITIVE_INFINITY });
+  const maxSkewMs = options.maxSkewMs ?? Number.POSITIVE_INFINITY;
+  const locations = new BucketLocations();
+  const { wrongRegionAnswer } = options.otherRegion ?? {};
+  const oss = createOssEmulator({ sts, clock, region: 'cn-hangzhou', maxSkewMs, locations, wrongRegionAnswer });
   await oss.listen();
   oss.createBucket(BUCKET);
   oss.allow(ROLE, BUCKET);
-  return { clock, sts, metadata, oss };
+  if (!options.otherRegion) return { clock, sts, metadata, oss };
+  const otherRegion = createOssEmulator({ sts, clock, region: options.otherRegion.region, maxSkewMs, locations, wrongRegionAnswer });
+  await otherRegion.listen();
+  return { clock, sts, metadata, oss, otherRegion };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const { clock, sts, metadata, oss } = await startEmulators(options);
+  const { clock, sts, metadata, oss, otherRegion } = await startEmulators(options);
 
   const config = loadConfig({
     OSS_REGION: 'cn-hangzhou',
@@ -116,6 +136,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.delivery?.objectDelivery ? { OBJECT_DELIVERY: options.delivery.objectDelivery } : {}),
     ...(options.delivery?.redirectExpiresSeconds ? { REDIRECT_EXPIRES_SECONDS: String(options.delivery.redirectExpiresSeconds) } : {}),
     ...(options.delivery?.publicEndpoint ? { OSS_PUBLIC_ENDPOINT: options.delivery.publicEndpoint } : {}),
+    // One other region: its emulator's URL as the template (no {region} in it: there is only one to reach).
+    ...(otherRegion ? { OSS_ENDPOINT_TEMPLATE: otherRegion.endpoint, OSS_BUCKET_REGIONS: options.otherRegion?.bucketRegions ?? '' } : {}),
   });
   const logs: string[] = [];
   const logEvents = new EventEmitter();
@@ -128,12 +150,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     credentials,
     idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs,
     onUpstreamResponse: metrics.countUpstreamResponse,
+    onWrongRegion: metrics.countWrongRegion,
   });
   // As server.ts builds it: the triple at the moment of signing, the service host's clock.
   const signer = new AliOssUrlSigner({
     credentials,
     region: config.oss.region,
     endpoint: config.delivery.publicEndpoint,
+    bucketRegions: config.oss.bucketRegions,
     signatureVersion: config.oss.signatureVersion,
     expiresSeconds: config.delivery.redirectExpiresSeconds,
     expiryMarginMs: config.credentials.expiryMarginMs,
@@ -176,6 +200,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sts,
     metadata,
     oss,
+    otherRegion,
     credentials,
     store,
     metrics,
@@ -192,6 +217,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await oss.close();
+      await otherRegion?.close();
       await metadata.close();
     },
   };
