@@ -106,7 +106,35 @@ function small(r: Record<string, Record<string, SmallFigures>>): string[] {
     if (redirect) redirectVerdicts.push(`${connections}: ≥ 0.6× the baseline proxy's req/s — ${met(redirect.requestsPerSecond.median >= 0.6 * base.requestsPerSecond.median)}`);
   }
   const redirectLine = redirectVerdicts.length > 0 ? [`Redirect mode (issue 11; a 307 with a presigned URL, the body left to OSS): ${redirectVerdicts.join('; ')}.`, ''] : [];
-  return [...out, '', `Targets (issue 6): ${verdicts.join('; ')}.`, '', ...redirectLine];
+  return [...out, '', `Targets (issue 6): ${verdicts.join('; ')}.`, '', ...redirectLine, ...roundRatios(r)];
+}
+
+/**
+ * Each target against the baseline of the same round (the rounds are
+ * interleaved, so both saw the same load), min and median over the rounds;
+ * judged against issue 11's targets.
+ */
+function roundRatios(r: Record<string, Record<string, SmallFigures>>): string[] {
+  const out = [
+    'Per-round ratios to the baseline proxy of the same round, min and median (issue 11: req/s ≥ 0.40× proxied and ≥ 0.60× redirected, CPU per request ≤ 3×, p99 ≤ 2.5×):',
+    '',
+    '| connections | path | req/s × baseline (min, median) | CPU per request × baseline (min, median) | p99 × baseline (min, median) |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  const pair = (runs: number[], base: number[]) => {
+    const ratios = runs.map((v, i) => v / base[i]).sort((a, b) => a - b);
+    const mid = Math.floor(ratios.length / 2);
+    const median = ratios.length % 2 === 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+    return `${ratios[0].toFixed(2)}×, ${median.toFixed(2)}×`;
+  };
+  for (const [connections, targets] of Object.entries(r)) {
+    const base = targets['baseline proxy'];
+    for (const [name, f] of Object.entries(targets)) {
+      if (name === 'baseline proxy' || !f.cpuSecondsPer10k || !base.cpuSecondsPer10k) continue;
+      out.push(`| ${connections} | ${name} | ${pair(f.requestsPerSecond.runs, base.requestsPerSecond.runs)} | ${pair(f.cpuSecondsPer10k.runs, base.cpuSecondsPer10k.runs)} | ${pair(f.p99Ms.runs, base.p99Ms.runs)} |`);
+    }
+  }
+  return [...out, ''];
 }
 
 function slow(r: SlowFigures): string[] {

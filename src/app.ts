@@ -75,9 +75,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(faviconRoutes()); // no token: browsers never send one for it
   app.use(security.before);
 
+  // The object routes first: the paths do not overlap, and the hot path then meets two routers fewer.
+  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64, redirect: deps.redirect }));
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));
   app.use(metricsRoutes(deps.metrics));
-  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64, redirect: deps.redirect }));
   if (deps.downloads) {
     const clock = deps.clock ?? systemClock;
     app.use(

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
  * LAYER=express   Express 5 + helmet, one route, `pipeline`
  * LAYER=app       createApp from the build in LAYER_DIST (dist/, or a copy of an older build):
  *                 every middleware, an in-memory store, the CRC check on, the request log to stdout
+ *                 (LAYER_LOG_LEVEL=silent leaves the log line out, to see what it costs)
  *
  * Listens on 127.0.0.1:PORT; answers /healthz once ready (lib/processes.ts startService).
  */
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       refreshAfterRejection: async () => null,
       status: () => ({ source: 'bench', valid: true, expiresAt: Date.now() + 6 * 3600_000 }),
     };
-    const logger = createLogger('info');
+    const logger = createLogger(process.env.LAYER_LOG_LEVEL ?? 'info');
     const app = createApp({
       store,
       credentials,

@@ -17,6 +17,7 @@ import { summarizeProfile } from '../scenarios/profile';
  *   app (before)  the same from LAYERS_BEFORE_DIST, a copy of an older build
  *
  * "app − express" is the service's own per-request overhead (issue 11, item 1).
+ * LAYERS_NO_LOG=1 adds the app with its request log silent (the log line's own cost).
  * LAYERS_PROFILE=1 adds a --cpu-prof run of each app build, summarised by self time.
  * LAYERS_ROUNDS (5), LAYERS_SECONDS (4), LAYERS_CONNECTIONS (32).
  */
@@ -41,6 +42,7 @@ function layers(): Layer[] {
   ];
   const before = process.env.LAYERS_BEFORE_DIST;
   if (before) list.push({ name: 'app (before)', env: { LAYER: 'app', LAYER_DIST: resolve(before) } });
+  if (process.env.LAYERS_NO_LOG) list.push({ name: 'app, log silent', env: { LAYER: 'app', LAYER_DIST: join(PROJECT_ROOT, 'dist'), LAYER_LOG_LEVEL: 'silent' } });
   return list;
 }
 
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
   out.push('| layer | CPU ms per request, median (min, max) | req/s median | p99 ms median |', '| --- | --- | --- | --- |');
   for (const [name, f] of Object.entries(figures)) out.push(`| ${name} | ${ms(f.cpuMsPerRequest)} | ${Math.round(f.requestsPerSecond.median)} | ${f.p99Ms.median} |`);
   const express = figures.express.cpuMsPerRequest;
-  for (const name of ['app', 'app (before)']) {
+  for (const name of ['app', 'app (before)', 'app, log silent']) {
     const app = figures[name]?.cpuMsPerRequest;
     if (app) out.push('', `${name} − express: median ${(app.median - express.median).toFixed(3)} ms, min ${(app.min - express.min).toFixed(3)} ms per request`);
   }
