@@ -166,6 +166,9 @@ function failUpstream(relay: Relay, result: StreamResult): void {
   relay.failure = result;
   relay.progress.outcome = result.outcome; // before the 'close' that writes the request log line
   if (!res.headersSent) res.flushHeaders();
+  // What was written in this tick is still corked in the socket (Node sends it on the next
+  // tick): send it before the reset, or a body that fails at once would lose its status line.
+  res.socket?.uncork();
   res.destroy();
 }
 
