@@ -41,8 +41,8 @@ export interface StreamOptions {
  * streams and these three rules the teardown fits in the handlers below, and
  * pipeline's per-call AbortController, the DOMException and the
  * ERR_STREAM_DESTROYED errors (with stack traces) it builds when it finishes,
- * its seven 'close' listeners and the Transform cost about a fifth of the
- * service's own CPU per small GET (bench/ANALYSIS.md, "The lean request path").
+ * its seven 'close' listeners and the Transform were about a fifth of the
+ * app's CPU per small GET (bench/ANALYSIS.md, "The lean request path").
  * The handlers are module functions that find their stream's state through a
  * symbol, not closures built per stream.
  */
