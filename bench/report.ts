@@ -27,7 +27,7 @@ export function renderResults(results: Results): string {
       (m.loadAverage ? `, load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start (the machine is shared with other work)` : '') +
       `. The whole bench took ${results.totalSeconds as number} s. Raw figures: [RESULTS.json](RESULTS.json).`,
     '',
-    'Download-to-disk figures (`npm run bench:download`) are in [RESULTS-downloads.md](RESULTS-downloads.md); the cost of the stream CRC64 check (`npm run bench:crc64`) in [RESULTS-crc64.md](RESULTS-crc64.md).',
+    'Download-to-disk figures (`npm run bench:download`) are in [RESULTS-downloads.md](RESULTS-downloads.md); the cost of the stream CRC64 check (`npm run bench:crc64`) in [RESULTS-crc64.md](RESULTS-crc64.md); the lean request path (issue 11, item 1) before and after, with `npm run bench:layers`, in the analysis below ("The lean request path") and [RESULTS-lean.json](RESULTS-lean.json).',
     '',
     'Every figure is the median of the runs with the spread (min–max) in brackets, next to a baseline measured in the same run, interleaved. ' +
       'The service is the built entry point (`node dist/src/server.js`, `LOG_LEVEL=info`, V4 signing, `CREDENTIALS_SOURCE=credentials_uri` against the metadata emulator). ' +
@@ -106,7 +106,35 @@ function small(r: Record<string, Record<string, SmallFigures>>): string[] {
     if (redirect) redirectVerdicts.push(`${connections}: ≥ 0.6× the baseline proxy's req/s — ${met(redirect.requestsPerSecond.median >= 0.6 * base.requestsPerSecond.median)}`);
   }
   const redirectLine = redirectVerdicts.length > 0 ? [`Redirect mode (issue 11; a 307 with a presigned URL, the body left to OSS): ${redirectVerdicts.join('; ')}.`, ''] : [];
-  return [...out, '', `Targets (issue 6): ${verdicts.join('; ')}.`, '', ...redirectLine];
+  return [...out, '', `Targets (issue 6): ${verdicts.join('; ')}.`, '', ...redirectLine, ...roundRatios(r)];
+}
+
+/**
+ * Each target against the baseline of the same round (the rounds are
+ * interleaved, so both saw the same load), min and median over the rounds;
+ * judged against issue 11's targets.
+ */
+function roundRatios(r: Record<string, Record<string, SmallFigures>>): string[] {
+  const out = [
+    'Per-round ratios to the baseline proxy of the same round, min and median (issue 11: req/s ≥ 0.40× proxied and ≥ 0.60× redirected, CPU per request ≤ 3×, p99 ≤ 2.5×):',
+    '',
+    '| connections | path | req/s × baseline (min, median) | CPU per request × baseline (min, median) | p99 × baseline (min, median) |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  const pair = (runs: number[], base: number[]) => {
+    const ratios = runs.map((v, i) => v / base[i]).sort((a, b) => a - b);
+    const mid = Math.floor(ratios.length / 2);
+    const median = ratios.length % 2 === 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+    return `${ratios[0].toFixed(2)}×, ${median.toFixed(2)}×`;
+  };
+  for (const [connections, targets] of Object.entries(r)) {
+    const base = targets['baseline proxy'];
+    for (const [name, f] of Object.entries(targets)) {
+      if (name === 'baseline proxy' || !f.cpuSecondsPer10k || !base.cpuSecondsPer10k) continue;
+      out.push(`| ${connections} | ${name} | ${pair(f.requestsPerSecond.runs, base.requestsPerSecond.runs)} | ${pair(f.cpuSecondsPer10k.runs, base.cpuSecondsPer10k.runs)} | ${pair(f.p99Ms.runs, base.p99Ms.runs)} |`);
+    }
+  }
+  return [...out, ''];
 }
 
 function slow(r: SlowFigures): string[] {

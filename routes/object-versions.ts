@@ -24,7 +24,7 @@ export function wantsVersions(req: Request): boolean {
 
 export async function listVersions(deps: ObjectRoutesDeps, req: Request, res: Response, bucket: string): Promise<void> {
   const query = validate(versionsQuery, req.query, 'query');
-  res.locals.object = { bucket, prefix: query.prefix };
+  req.context.object = { bucket, prefix: query.prefix };
   requireAllowed(deps.allow, bucket, query.prefix, `the versions of ${bucket}/${query.prefix}`);
   requireScope(req, { bucket, key: query.prefix });
   const page = await deps.store.listObjectVersions({ bucket, prefix: query.prefix, limit: query.limit, cursor: query.cursor });

@@ -61,7 +61,7 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
     const bucket = parseBucket(req.path);
     if (wantsVersions(req)) return listVersions(deps, req, res, bucket);
     const query = validate(listQuery, req.query, 'query');
-    res.locals.object = { bucket, prefix: query.prefix };
+    req.context.object = { bucket, prefix: query.prefix };
     requireAllowed(deps.allow, bucket, query.prefix, `listing ${bucket}/${query.prefix}`);
     requireScope(req, { bucket, key: query.prefix });
     const page = await deps.store.listObjects({ bucket, ...query });
@@ -86,13 +86,13 @@ export function objectRoutes(deps: ObjectRoutesDeps): Router {
 
 async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, method: 'GET' | 'HEAD'): Promise<void> {
   const address = parseObjectAddress(req.path);
-  res.locals.object = address; // for the request log line
+  req.context.object = address; // for the request log line
   requireAllowed(deps.allow, address.bucket, address.key, `${address.bucket}/${address.key}`);
   requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
   if (wantsRedirect(deps.redirect, method, query.redirect)) return redirectToObject(deps.redirect, res, address, query);
   const upstream = await fetchObject(deps.store, method, { ...objectRequest(req, address), versionId: query.versionId }, req.get('if-range'));
-  res.locals.ossRequestId = upstream.headers['x-oss-request-id'];
+  req.context.ossRequestId = upstream.headers['x-oss-request-id'];
 
   res.status(upstream.status);
   // setHeader, not res.set: Express would append a charset to OSS's Content-Type.
@@ -108,20 +108,11 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   const expectedCrc64 = deps.verifyCrc64 && upstream.status === 200 ? announcedCrc64(upstream.headers) : undefined;
   // Live, for the request log line: it is written when the response closes, which can come first.
   const progress: StreamProgress = { bytes: 0 };
-  res.locals.stream = progress;
+  req.context.stream = progress;
   deps.metrics.streamsInFlight.inc();
-  const result = await streamBody(
-    upstream.body,
-    res,
-    (n) => {
-      progress.bytes += n;
-      deps.metrics.bytesStreamed.inc(n);
-    },
-    { expectedCrc64 },
-  );
+  const result = await streamBody(upstream.body, res, { progress, onBytes: deps.metrics.countStreamedBytes, expectedCrc64 });
   deps.metrics.streamsInFlight.dec();
-  deps.metrics.streamOutcomes.inc({ outcome: result.outcome });
-  progress.outcome = result.outcome;
+  deps.metrics.countStreamOutcome(result.outcome);
   if (result.outcome === 'crc_mismatch') {
     deps.metrics.crc64Mismatches.inc();
     req.log.error({ err: result.error, bucket: address.bucket, key: address.key }, 'CRC64 mismatch: the transfer was broken off');

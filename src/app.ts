@@ -19,8 +19,8 @@ import { securityLayer, type SecurityOptions } from './http/security-layer';
 import { Lifecycle } from './lifecycle';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import { requestTiming } from './observability/request-facts';
-import { useRequestLog } from './observability/request-log';
+import { useRequestContext } from './observability/request-context';
+import { requestLog } from './observability/request-log';
 import { requestMetrics } from './observability/request-metrics';
 import type { ObjectStore } from './oss/object-store';
 
@@ -64,19 +64,21 @@ export function createApp(deps: AppDeps): Express {
 
   const lifecycle = deps.lifecycle ?? new Lifecycle();
 
-  useRequestLog(app, deps.logger);
-  app.use(requestTiming);
+  // First: every later layer writes to the request context, and its one 'close' listener
+  // runs these hooks in this order: stream slots back, metrics, then the log line.
+  const onClose = useRequestContext(app);
+  onClose.push(security.releaseStreams, requestMetrics(deps.metrics), requestLog(app, deps.logger, app.get('trust proxy') !== false));
   app.use(helmet());
-  app.use(requestMetrics(deps.metrics));
   if (lifecycle.middleware) app.use(lifecycle.middleware);
   deps.metrics.observeCredentials(deps.credentials);
   if (deps.cors) app.use(cors(deps.cors)); // before authentication: a preflight carries no credentials
   app.use(faviconRoutes()); // no token: browsers never send one for it
   app.use(security.before);
 
+  // The object routes first: the paths do not overlap, and the hot path then meets two routers fewer.
+  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64, redirect: deps.redirect }));
   app.use(healthRoutes({ credentials: deps.credentials, lifecycle }));
   app.use(metricsRoutes(deps.metrics));
-  app.use(objectRoutes({ store: deps.store, allow: deps.allow, metrics: deps.metrics, verifyCrc64: deps.verifyCrc64, redirect: deps.redirect }));
   if (deps.downloads) {
     const clock = deps.clock ?? systemClock;
     app.use(

@@ -87,11 +87,14 @@ export class Lifecycle {
       return;
     }
     this.inFlightCount += 1;
-    res.once('close', () => {
-      this.inFlightCount -= 1;
-      if (this.inFlightCount === 0) for (const wake of [...this.idleWaiters]) wake();
-    });
+    res.once('close', this.requestClosed);
     next();
+  };
+
+  /** One listener for every request, not a closure per request. */
+  private readonly requestClosed = (): void => {
+    this.inFlightCount -= 1;
+    if (this.inFlightCount === 0) for (const wake of [...this.idleWaiters]) wake();
   };
 
   /** Runs the shutdown once; later calls return the same promise. */

@@ -130,6 +130,23 @@ export class Metrics {
     this.crc64Implementation.set({ impl: crc64Choice.impl }, 1);
   }
 
+  /** For the object streams: body bytes as they go to the caller (one function, not a closure per stream). */
+  readonly countStreamedBytes = (n: number): void => {
+    this.bytesStreamed.inc(n);
+  };
+
+  private readonly streamOutcomeSeries = new Map<string, { inc(): void }>();
+
+  /** object_streams_total{outcome}, on a label child bound once per outcome. */
+  countStreamOutcome(outcome: string): void {
+    let series = this.streamOutcomeSeries.get(outcome);
+    if (series === undefined) {
+      series = this.streamOutcomes.labels({ outcome });
+      this.streamOutcomeSeries.set(outcome, series);
+    }
+    series.inc();
+  }
+
   /** For AliOssStore's onUpstreamResponse. */
   readonly wrongRegion = new Counter({
     name: 'oss_wrong_region_total',

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { BenchEmulators } from '../lib/emulators';
 import { BUCKET } from '../lib/emulators';
 import { autocannon, type AutocannonResult } from '../lib/load';
@@ -8,6 +9,7 @@ import { objectUrl } from './large-streams';
 /**
  * 3. 4 KiB objects at 32 and 128 connections: requests per second and p50/p99 latency vs the baseline proxy;
  *    and the same GET with `?redirect=true` (redirect mode: a 307 to a presigned URL, no body, no OSS request).
+ *    With BENCH_BEFORE_ENTRY, an older build's service is measured beside it, in the same interleaved rounds.
  */
 
 export const SMALL_KEY = 'small/4k.bin';
@@ -25,6 +27,9 @@ export async function smallObjects(emu: BenchEmulators, runs: number, seconds: n
   emu.oss.putGeneratedObject(BUCKET, SMALL_KEY, 4096, 9);
   const baseline = await startBaseline(emu.oss.endpoint);
   const service = await startService(emu.serviceEnv());
+  // BENCH_BEFORE_ENTRY: an older build's server.js, measured in the same rounds for before/after ratios.
+  const beforeEntry = process.env.BENCH_BEFORE_ENTRY;
+  const before = beforeEntry ? await startService(emu.serviceEnv(), { entry: beforeEntry }) : undefined;
   try {
     const targets: SmallTarget[] = [
       { name: 'direct (emulator)', url: `${emu.oss.endpoint}/${SMALL_KEY}`, headers: { Host: emu.host }, rounds: 1 },
@@ -32,14 +37,20 @@ export async function smallObjects(emu: BenchEmulators, runs: number, seconds: n
       { name: 'service', url: objectUrl(service, SMALL_KEY), pid: service.pid, rounds: runs },
       { name: 'service, redirect (307)', url: `${objectUrl(service, SMALL_KEY)}?redirect=true`, pid: service.pid, rounds: runs, expect: 'redirect' },
     ];
-    await autocannon(targets[2].url, 8, 1); // warm the service (JIT, credential cache, sockets)
+    if (before) {
+      targets.push(
+        { name: 'service (before)', url: objectUrl(before, SMALL_KEY), pid: before.pid, rounds: runs },
+        { name: 'service (before), redirect (307)', url: `${objectUrl(before, SMALL_KEY)}?redirect=true`, pid: before.pid, rounds: runs, expect: 'redirect' },
+      );
+    }
+    for (const t of targets.filter((x) => x.pid !== undefined && x.pid !== baseline.pid)) await autocannon(t.url, 8, 1); // warm the services (JIT, credential cache, sockets)
     const out: Record<string, Record<string, SmallFigures>> = {};
     for (const connections of connectionCounts) {
       out[`${connections} connections`] = await compareSmall(targets, connections, seconds);
     }
     return out;
   } finally {
-    await Promise.all([baseline.stop(), service.stop()]);
+    await Promise.all([baseline.stop(), service.stop(), before?.stop()]);
   }
 }
 
@@ -63,6 +74,7 @@ export async function compareSmall(targets: SmallTarget[], connections: number, 
       const r = await autocannon(t.url, connections, seconds, t.headers);
       (results[t.name] ??= []).push({ r, cpu: t.pid ? ((cpuSeconds(t.pid) - before) / r.total) * 10_000 : undefined, redirect: t.expect === 'redirect' });
     }
+    process.stderr.write(`bench: ${connections} connections, round ${round + 1}/${rounds}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}\n`);
   }
   return Object.fromEntries(
     Object.entries(results).map(([name, rs]) => [

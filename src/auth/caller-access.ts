@@ -38,7 +38,17 @@ export function authenticateCallers(options: CallerAccessOptions): RequestHandle
         registers: [options.registry],
       })
     : undefined;
-  const count = (caller: string) => counted?.inc({ caller });
+  // A label child per caller, bound once: callers are the token file's names and three fixed words.
+  const children = new Map<string, { inc(): void }>();
+  const count = (caller: string) => {
+    if (counted === undefined) return;
+    let child = children.get(caller);
+    if (child === undefined) {
+      child = counted.labels({ caller });
+      children.set(caller, child);
+    }
+    child.inc();
+  };
   return (req, _res, next) => {
     if (!options.auth) {
       callers.set(req, { kind: 'open' });

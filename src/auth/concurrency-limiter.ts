@@ -16,17 +16,30 @@ export class ConcurrencyLimiter {
 
   /** A release function, or throws the refusal when `key` already holds `max` slots. */
   acquire(key: string): () => void {
-    const held = this.counts.get(key) ?? 0;
-    if (held >= this.max) throw this.refusal(key);
-    this.counts.set(key, held + 1);
+    this.take(key);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const now = (this.counts.get(key) ?? 1) - 1;
-      if (now === 0) this.counts.delete(key);
-      else this.counts.set(key, now);
+      this.release(key);
     };
+  }
+
+  /**
+   * `acquire` without the release function, for a caller that keeps track of
+   * what it holds itself and calls `release` exactly once (the stream guard:
+   * no closure per request).
+   */
+  take(key: string): void {
+    const held = this.counts.get(key) ?? 0;
+    if (held >= this.max) throw this.refusal(key);
+    this.counts.set(key, held + 1);
+  }
+
+  release(key: string): void {
+    const now = (this.counts.get(key) ?? 1) - 1;
+    if (now === 0) this.counts.delete(key);
+    else this.counts.set(key, now);
   }
 
   inUse(key: string): number {

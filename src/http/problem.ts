@@ -56,7 +56,7 @@ export const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
     return;
   }
   const appError = isAppError(err) ? err : fromExpressError(err);
-  if (appError.ossRequestId) res.locals.ossRequestId = appError.ossRequestId; // for the request log line
+  if (appError.ossRequestId) req.context.ossRequestId = appError.ossRequestId; // for the request log line
   // The request log line (src/observability/request-log.ts) carries res.err: the real cause, for the operator only.
   if (appError.status >= 500) res.err = err instanceof Error ? err : new Error(String(err));
   sendProblem(req, res, appError);

@@ -5,6 +5,7 @@ import { ConcurrencyLimiter } from '../auth/concurrency-limiter';
 import type { HttpLimits } from '../config';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
+import type { CloseHook } from '../observability/request-context';
 import { cidrMatcher } from './cidr-allowlist';
 import { DEFAULT_HTTP_LIMITS } from './limits';
 import { peerAllowlist, readOnlyPaths, urlLengthLimit } from './request-guards';
@@ -30,6 +31,8 @@ export interface SecurityOptions {
 export interface SecurityLayer {
   /** Before the routes. */
   before: RequestHandler[];
+  /** For the request context: gives a request's stream slots back when its response closes. */
+  releaseStreams: CloseHook;
   /** Per-token cap on concurrent downloads: createApp hands it to the downloads routes (acquireDownloadSlot). */
   downloadLimiter: ConcurrencyLimiter;
   limits: HttpLimits;
@@ -50,13 +53,15 @@ export function securityLayer(options: SecurityOptions, metrics: Metrics): Secur
   );
   const before: RequestHandler[] = [urlLengthLimit(limits.maxUrlBytes)];
   if (options.allowCidrs) before.push(peerAllowlist(cidrMatcher(options.allowCidrs)));
+  const guard = streamGuard({ limiter: streams, perCaller: streamsPerCaller, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry });
   before.push(
     authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true, registry: metrics.registry }),
     readOnlyPaths(['/healthz', '/readyz', '/metrics']),
-    streamGuard({ limiter: streams, perCaller: streamsPerCaller, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry }),
+    guard.middleware,
   );
   return {
     before,
+    releaseStreams: guard.release,
     downloadLimiter: new ConcurrencyLimiter(
       limits.maxDownloadsPerToken,
       (name) => new AppError('TooManyRequests', `The caller ${name} already runs ${limits.maxDownloadsPerToken} downloads.`, { headers: { 'Retry-After': '5' } }),

@@ -2,6 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import { callerName } from '../auth/caller-access';
 import type { ConcurrencyLimiter } from '../auth/concurrency-limiter';
+import type { CloseHook, RequestContext, StreamSlot } from '../observability/request-context';
 
 /**
  * Limits on object streams, in front of GET /v1/objects/{bucket}/{key}:
@@ -11,10 +12,15 @@ import type { ConcurrencyLimiter } from '../auth/concurrency-limiter';
  *   cannot take every slot of the process cap from the others. Open mode has
  *   one caller, whom the process cap already bounds;
  * - a slow-client guard: a caller that reads nothing for `stallTimeoutMs`
- *   (the response stays blocked on backpressure, no 'drain') is disconnected.
- *   The pipeline then closes the OSS connection, so a caller that stops
- *   reading cannot pin an upstream connection forever. A caller that reads
- *   slowly but steadily is left alone: every 'drain' restarts the clock.
+ *   (the response stays blocked on backpressure and its socket sends nothing)
+ *   is disconnected, and the stream then closes the OSS connection, so a caller
+ *   that stops reading cannot pin an upstream connection forever. A caller
+ *   that reads slowly but steadily is left alone: every byte its socket takes
+ *   restarts the clock.
+ *
+ * The slots are released by the request context's close hook (`release`),
+ * and one timer looks at every open stream, instead of a timer, a 'drain'
+ * listener and a 'close' listener per stream.
  */
 export interface StreamGuardOptions {
   /** The process-wide cap (MAX_CONCURRENT_STREAMS). */
@@ -26,66 +32,107 @@ export interface StreamGuardOptions {
   now?: () => number;
 }
 
-const OBJECT_PATH = /^\/v1\/objects\/[^/]+\/./s;
+export interface StreamGuard {
+  /** Before the routes: takes the slots, or answers 503. */
+  middleware: RequestHandler;
+  /** A close hook: gives the slots back. */
+  release: CloseHook;
+}
 
-export function streamGuard(options: StreamGuardOptions): RequestHandler {
-  const now = options.now ?? Date.now;
+const OBJECT_PATH = /^\/v1\/objects\/[^/]+\/./s;
+const PROCESS_KEY = 'streams';
+
+export function streamGuard(options: StreamGuardOptions): StreamGuard {
   const disconnected = new Counter({
     name: 'slow_clients_disconnected_total',
     help: 'Callers disconnected for reading nothing for CLIENT_STALL_TIMEOUT_SECONDS.',
     registers: [options.registry],
   });
-  return (req, res, next) => {
-    if (req.method !== 'GET' || !OBJECT_PATH.test(req.path)) return next();
-    const release = acquireStream(callerName(req), options);
-    const stopWatch = watchStall(res, options.stallTimeoutMs, now, () => {
-      disconnected.inc();
-      req.log?.warn({ stallTimeoutMs: options.stallTimeoutMs }, 'caller read nothing: disconnected');
-    });
-    // A streamed response already carries ten 'close' listeners (logging, metrics, pipeline):
-    // this one is bounded too, not a leak.
-    res.setMaxListeners(res.getMaxListeners() + 1);
-    res.once('close', () => {
-      release();
-      stopWatch();
-    });
-    next();
+  const watch = new StallWatch(options.stallTimeoutMs, options.now ?? Date.now, (res) => {
+    disconnected.inc();
+    res.req.log?.warn({ stallTimeoutMs: options.stallTimeoutMs }, 'caller read nothing: disconnected');
+  });
+  return {
+    middleware: (req, res, next) => {
+      if (req.method !== 'GET' || !OBJECT_PATH.test(req.path)) return next();
+      const caller = callerName(req);
+      takeSlots(caller, options);
+      req.context.streamSlot = { caller, written: 0 };
+      watch.add(res);
+      next();
+    },
+    release: (ctx, _req, res) => {
+      const slot = ctx.streamSlot;
+      if (slot === undefined) return;
+      ctx.streamSlot = undefined;
+      watch.remove(res);
+      options.limiter.release(PROCESS_KEY);
+      if (slot.caller !== undefined) options.perCaller.release(slot.caller);
+    },
   };
 }
 
 /** Both slots, or neither: a refusal from the process cap gives the caller's slot back. */
-function acquireStream(caller: string | undefined, options: StreamGuardOptions): () => void {
-  const releaseCaller = caller === undefined ? () => undefined : options.perCaller.acquire(caller);
-  let releaseProcess: () => void;
+function takeSlots(caller: string | undefined, options: StreamGuardOptions): void {
+  if (caller !== undefined) options.perCaller.take(caller);
   try {
-    releaseProcess = options.limiter.acquire('streams');
+    options.limiter.take(PROCESS_KEY);
   } catch (err) {
-    releaseCaller();
+    if (caller !== undefined) options.perCaller.release(caller);
     throw err;
   }
-  return () => {
-    releaseProcess();
-    releaseCaller();
-  };
 }
 
-function watchStall(res: Response, stallTimeoutMs: number, now: () => number, onStall: () => void): () => void {
-  let blockedSince: number | undefined;
-  const onDrain = () => (blockedSince = undefined);
-  res.on('drain', onDrain);
-  const timer = setInterval(
-    () => {
-      if (!res.writableNeedDrain) return void (blockedSince = undefined);
-      blockedSince ??= now();
-      if (now() - blockedSince < stallTimeoutMs) return;
-      onStall();
+/** One timer for every open stream; it runs only while there are some. */
+class StallWatch {
+  private readonly open = new Set<Response>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly everyMs: number;
+
+  constructor(
+    private readonly stallTimeoutMs: number,
+    private readonly now: () => number,
+    private readonly onStall: (res: Response) => void,
+  ) {
+    this.everyMs = Math.max(10, Math.min(1000, stallTimeoutMs / 4));
+  }
+
+  add(res: Response): void {
+    this.open.add(res);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.look(), this.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  remove(res: Response): void {
+    this.open.delete(res);
+    this.stopIfIdle();
+  }
+
+  private stopIfIdle(): void {
+    if (this.open.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private look(): void {
+    const now = this.now();
+    for (const res of this.open) {
+      const slot = (res.req.context as RequestContext).streamSlot as StreamSlot;
+      const written = res.socket?.bytesWritten ?? slot.written;
+      if (!res.writableNeedDrain || written !== slot.written) {
+        slot.written = written;
+        slot.blockedSince = undefined;
+        continue;
+      }
+      slot.blockedSince ??= now;
+      if (now - slot.blockedSince < this.stallTimeoutMs) continue;
+      this.open.delete(res);
+      this.onStall(res);
       res.destroy();
-    },
-    Math.max(10, Math.min(1000, stallTimeoutMs / 4)),
-  );
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    res.off('drain', onDrain);
-  };
+    }
+    this.stopIfIdle();
+  }
 }
