@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     OSS_ALLOW: BUCKET,
     CREDENTIALS_SOURCE: 'credentials_uri',
     ALIBABA_CLOUD_CREDENTIALS_URI: metadata.url('/v1/credentials'),
-    // The demo runs open on loopback, deliberately (the service warns about it); see README "Security".
+    // The demo runs open on loopback, deliberately (the service warns about it); see docs/security.md.
     AUTH_MODE: 'none',
     // info at least: the demo reads the port from the service's "listening" line.
     LOG_LEVEL: process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace' ? process.env.LOG_LEVEL : 'info',

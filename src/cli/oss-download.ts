@@ -22,7 +22,7 @@ commands:
   get oss://BUCKET/KEY LOCAL_PATH   download one object, verified and resumable
   get -r oss://BUCKET/PREFIX DIR    download every object under a prefix
   sync oss://BUCKET/PREFIX DIR      the same, keeping DIR in sync (--delete removes what is gone)
-  token create NAME [options]       a new caller token and its tokens-file line (see README, Security)
+  token create NAME [options]       a new caller token and its tokens-file line (see docs/security.md)
   help                              this text
 
 ${GET_USAGE}

@@ -11,7 +11,7 @@ import { attachmentHeader } from './object-headers';
  * checks as a proxied GET (caller token, OSS_ALLOW, scopes, key), so a
  * refused request never gets a URL.
  *
- * The trade-off (README, Redirect mode): the URL carries the STS token of the
+ * The trade-off (docs/api.md, Redirect mode): the URL carries the STS token of the
  * service's role, good for that one object until it expires
  * (REDIRECT_EXPIRES_SECONDS, never past the credential's own expiry minus the
  * margin); the caller must reach the OSS endpoint; and ranges, conditionals

@@ -4,7 +4,7 @@ import { PUBLIC_BUCKET, type CallerName } from './support/secure-service';
 /**
  * The hostile-input table: each row one request and exactly what must come
  * back. Rows are data, so adding an endpoint means adding rows (see
- * DOWNLOAD_BODY_CASES for POST /v1/downloads, pending until that route lands).
+ * DOWNLOAD_BODY_CASES for POST /v1/downloads).
  */
 export interface HostileCase {
   /** Unique; the test's title. */
