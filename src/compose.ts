@@ -6,7 +6,6 @@ import type { TokenFileAuthenticator } from './auth/authenticator';
 import { loadAuthenticator } from './auth/load-authenticator';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { createCredentialsProvider } from './credentials/create-credentials-provider';
 import type { CredentialProviderWrapper } from './credentials/credentials-provider';
 import { DownloadManager } from './downloads/download-manager';
 import { checkDownloadRoot } from './downloads/download-root';
@@ -17,7 +16,8 @@ import { Lifecycle } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { countCredentialEndpointRequests } from './observability/credential-endpoint-requests';
-import { AliOssStore } from './oss/ali-oss-store';
+import { buildCredentialPath } from './credential-path';
+import type { AliOssStore } from './oss/ali-oss-store';
 import { AliOssUrlSigner } from './oss/ali-oss-url-signer';
 import type { ObjectStore } from './oss/object-store';
 
@@ -26,7 +26,8 @@ import type { ObjectStore } from './oss/object-store';
  * service (credentials → store → downloads → app → HTTP server with its
  * limits). server.ts adds signals and `listen`; the in-process test stack
  * and the CLI call it (or its credential path) with the overrides below, so
- * they run the production wiring rather than a copy of it.
+ * they run the production wiring rather than a copy of it; the CLI takes
+ * only the credential path (credential-path.ts), which keeps it off Express.
  */
 export interface ServiceOverrides {
   /** The service host's clock: credentials, presigned URLs, download jobs. Default: the system clock. */
@@ -116,25 +117,6 @@ export async function buildService(config: Readonly<Config>, overrides: ServiceO
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/**
- * The credential path the service and the CLI share: the wrapper that
- * re-reads the STS triple on every OSS request (the Python example's
- * CredentialProviderWrapper), and the ali-oss store that signs with it.
- */
-export function buildCredentialPath(
-  config: Readonly<Config>,
-  parts: { clock: Clock; logger: Logger; metrics: Metrics },
-): { credentials: CredentialProviderWrapper; store: AliOssStore } {
-  const credentials = createCredentialsProvider(config.credentials, parts);
-  const store = new AliOssStore({
-    ...config.oss,
-    credentials,
-    onUpstreamResponse: parts.metrics.countUpstreamResponse,
-    onWrongRegion: parts.metrics.countWrongRegion,
-  });
-  return { credentials, store };
 }
 
 /** Presigned URLs for `?redirect=true`: the triple at the moment of signing, the service host's clock. */
