@@ -26,7 +26,7 @@ import type { ObjectStore } from './oss/object-store';
 
 /**
  * Builds the Express app from its dependencies and never listens: compose.ts
- * does that with the real ones, tests with fakes or emulator-backed ones.
+ * calls it with the real ones, tests with fakes or emulator-backed ones.
  */
 export interface AppDeps {
   store: ObjectStore;
