@@ -25,8 +25,8 @@ import { requestMetrics } from './observability/request-metrics';
 import type { ObjectStore } from './oss/object-store';
 
 /**
- * Builds the Express app from its dependencies and never listens: server.ts
- * does that with the real ones, tests with fakes or emulator-backed ones.
+ * Builds the Express app from its dependencies and never listens: compose.ts
+ * calls it with the real ones, tests with fakes or emulator-backed ones.
  */
 export interface AppDeps {
   store: ObjectStore;
@@ -35,12 +35,12 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   /**
-   * Shutdown state: server.ts passes a Lifecycle (src/lifecycle.ts), whose
+   * Shutdown state: compose.ts passes a Lifecycle (src/lifecycle.ts), whose
    * middleware counts in-flight requests and refuses new ones while draining;
    * unit tests may pass just `{ draining }`. Default: never drains.
    */
   lifecycle?: { readonly draining: boolean; readonly middleware?: Lifecycle['middleware'] };
-  /** Check whole-object GETs against OSS's CRC64. server.ts passes OSS_VERIFY_CRC64 (on unless set to false); off when omitted, for fakes without real checksums. */
+  /** Check whole-object GETs against OSS's CRC64. compose.ts passes OSS_VERIFY_CRC64 (on unless set to false); off when omitted, for fakes without real checksums. */
   verifyCrc64?: boolean;
   /** Caller authentication (AUTH_TOKENS_FILE); absent: the service is open (AUTH_MODE=none). */
   auth?: Authenticator;

@@ -1,100 +1,29 @@
-import http from 'node:http';
-import { createApp } from './app';
-import { loadAuthenticator } from './auth/load-authenticator';
+import type http from 'node:http';
 import { tokensFileProblem } from './auth/tokens-file-check';
-import { systemClock } from './clock';
+import { buildService, StartupError, type Service } from './compose';
 import { ConfigError, loadConfig, tokensFilePath, type Config } from './config';
 import { crc64Choice } from './crc64-choice';
-import { createCredentialsProvider } from './credentials/create-credentials-provider';
-import { DownloadManager } from './downloads/download-manager';
-import { checkDownloadRoot } from './downloads/download-root';
-import { createHttpServer } from './http/http-server';
-import { Lifecycle } from './lifecycle';
-import { createLogger, type Logger } from './logger';
-import { Metrics } from './metrics';
-import { countCredentialEndpointRequests } from './observability/credential-endpoint-requests';
-import { AliOssStore } from './oss/ali-oss-store';
-import { AliOssUrlSigner } from './oss/ali-oss-url-signer';
+import type { Lifecycle } from './lifecycle';
+import type { Logger } from './logger';
 
 /**
- * The entry point: read the configuration, build the real dependencies,
+ * The entry point: read the configuration, build the service (compose.ts),
  * listen, and shut down cleanly on SIGTERM or SIGINT (src/lifecycle.ts).
- * Components with work to finish on shutdown register on the returned
+ * Components with work to finish on shutdown register on the service's
  * lifecycle: `lifecycle.onDrain(() => jobs.drain(), 'download jobs')`.
  */
 export async function main(): Promise<{ server: http.Server; lifecycle: Lifecycle }> {
   const config = await configOrExit(process.env);
-
-  const logger = createLogger(config.logLevel);
+  const service = await buildService(config).catch((err: unknown) => {
+    if (!(err instanceof StartupError)) throw err;
+    process.stderr.write(`oss-download-service: ${err.message}\n`);
+    process.exit(2);
+  });
+  const { server, lifecycle, logger, credentials, downloads } = service;
   logCrc64Implementation(logger);
-  const metrics = new Metrics();
-  countCredentialEndpointRequests(config.credentials, metrics);
-  const credentials = createCredentialsProvider(config.credentials, { clock: systemClock, logger, metrics });
-  if (config.credentials.source === 'access_key') {
-    logger.warn('CREDENTIALS_SOURCE=access_key: a long-term AccessKey is for local development only');
-  }
-  const store = new AliOssStore({
-    ...config.oss,
-    credentials,
-    onUpstreamResponse: metrics.countUpstreamResponse,
-    onWrongRegion: metrics.countWrongRegion,
-  });
-  const signer = new AliOssUrlSigner({
-    credentials,
-    region: config.oss.region,
-    endpoint: config.delivery.publicEndpoint,
-    bucketRegions: config.oss.bucketRegions,
-    signatureVersion: config.oss.signatureVersion,
-    expiresSeconds: config.delivery.redirectExpiresSeconds,
-    expiryMarginMs: config.credentials.expiryMarginMs,
-    clock: systemClock,
-  });
-  const lifecycle = new Lifecycle({ ...config.shutdown, logger });
-  const auth = await loadAuthenticator(config.auth, logger).catch((err: unknown) => {
-    process.stderr.write(`oss-download-service: AUTH_TOKENS_FILE: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
-  });
-  const security = {
-    metricsRequireToken: config.auth.metricsRequireToken,
-    allowCidrs: config.allowCidrs,
-    trustProxy: config.trustProxy,
-    limits: config.httpLimits,
-  };
-  const root = await checkDownloadRoot(config.downloadRoot, config.downloadRootShared);
-  if (!root.ok) {
-    process.stderr.write(`oss-download-service: DOWNLOAD_ROOT: ${root.problem}\n`);
-    process.exit(2);
-  }
-  if (root.warning) logger.warn(`DOWNLOAD_ROOT: ${root.warning}`);
-  const downloads = new DownloadManager({
-    store,
-    root: config.downloadRoot,
-    allow: config.allow,
-    config: config.downloads,
-    clock: systemClock,
-    metrics,
-    logger,
-  });
-  // Running downloads stop with their checkpoints kept, so they resume on the next start.
-  lifecycle.onDrain(() => downloads.drain(), 'download jobs');
-  const app = createApp({
-    store,
-    credentials,
-    allow: config.allow,
-    logger,
-    metrics,
-    lifecycle,
-    auth,
-    security,
-    verifyCrc64: config.oss.verifyCrc64,
-    redirect: { signer, defaultDelivery: config.delivery.default },
-    downloads,
-    cors: config.corsOrigins,
-  });
 
-  const server = createHttpServer(app, config.httpLimits);
   // Before listening: a supervisor may signal as soon as it sees the 'listening' line.
-  handleSignals(server, lifecycle, logger);
+  handleSignals(service);
   await listenOrExit(server, config);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -171,8 +100,13 @@ function logCrc64Implementation(logger: Logger): void {
   else logger.info({ crc64: impl, reason: fallbackReason }, 'CRC-64: the TypeScript fallback (liblzma could not be used)');
 }
 
-/** First signal: drain (lifecycle.ts), then exit 0. A second signal: exit at once. */
-function handleSignals(server: http.Server, lifecycle: Lifecycle, logger: Logger): void {
+/**
+ * First SIGTERM or SIGINT: drain (lifecycle.ts), then exit 0. A second one: exit at once.
+ * SIGHUP reloads the tokens file; running open there is none, and node's default
+ * action for SIGHUP ends the process (exit 129, no drain): an operator's habitual
+ * `kill -HUP` (log rotation, a reload by habit) must not take the service down.
+ */
+function handleSignals({ server, lifecycle, logger, auth }: Service): void {
   const shutdown = (signal: NodeJS.Signals) => {
     if (lifecycle.draining) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -188,6 +122,8 @@ function handleSignals(server: http.Server, lifecycle: Lifecycle, logger: Logger
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (auth) process.on('SIGHUP', () => void auth.reload());
+  else process.on('SIGHUP', () => logger.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: no tokens file to reload (running open)'));
 }
 
 if (require.main === module) {

@@ -1,13 +1,12 @@
 import { systemClock } from '../clock';
+import { buildCredentialPath } from '../credential-path';
 import type { Config } from '../config';
-import { createCredentialsProvider } from '../credentials/create-credentials-provider';
 import type { DownloadOptions } from '../downloads/download-object';
 import { DiskSpace } from '../downloads/free-space';
 import { defaultRetryPolicy } from '../downloads/retry';
 import { AppError } from '../errors';
 import { createLogger } from '../logger';
 import { Metrics } from '../metrics';
-import { AliOssStore } from '../oss/ali-oss-store';
 import type { ObjectStore } from '../oss/object-store';
 
 /** What the command line's subcommands share: the store on the service's credential path, and the download options. */
@@ -16,8 +15,7 @@ import type { ObjectStore } from '../oss/object-store';
 export function cliStore(config: Readonly<Config>): ObjectStore {
   const level = config.logLevel === 'debug' || config.logLevel === 'trace' ? config.logLevel : 'warn';
   const logger = createLogger(level, process.stderr);
-  const credentials = createCredentialsProvider(config.credentials, { clock: systemClock, logger, metrics: new Metrics() });
-  return new AliOssStore({ ...config.oss, credentials });
+  return buildCredentialPath(config, { clock: systemClock, logger, metrics: new Metrics() }).store;
 }
 
 export interface PartOptions {

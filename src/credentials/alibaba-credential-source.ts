@@ -90,7 +90,7 @@ function failureKind(err: unknown): string {
   return 'error';
 }
 
-/** A long-term AccessKey: local development only (server.ts logs a warning). */
+/** A long-term AccessKey: local development only (compose.ts logs a warning). */
 class AccessKeyCredentialSource implements CredentialSource {
   readonly name = 'access_key';
   private readonly provider: StaticAKCredentialsProvider;

@@ -5,27 +5,24 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createApp } from '../../src/app';
 import { ManualClock } from '../../src/clock';
+import { buildService } from '../../src/compose';
 import { loadConfig, type DownloadsConfig } from '../../src/config';
-import { DownloadManager } from '../../src/downloads/download-manager';
+import type { DownloadManager } from '../../src/downloads/download-manager';
 import type { FreeSpace } from '../../src/downloads/free-space';
 import type { RetryPolicy } from '../../src/downloads/retry';
-import { createCredentialsProvider } from '../../src/credentials/create-credentials-provider';
 import type { CredentialProviderWrapper } from '../../src/credentials/credentials-provider';
-import { createLogger } from '../../src/logger';
-import { Metrics } from '../../src/metrics';
-import { AliOssStore } from '../../src/oss/ali-oss-store';
-import { AliOssUrlSigner } from '../../src/oss/ali-oss-url-signer';
+import type { Metrics } from '../../src/metrics';
 import type { ObjectStore } from '../../src/oss/object-store';
 import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';
 import { BucketLocations, createOssEmulator, type OssEmulator, type RecordedRequest, type WrongRegionAnswer } from '../../emulators/oss/oss-emulator';
 import { StsRegistry } from '../../emulators/sts-registry';
 
 /**
- * The whole service over real HTTP on loopback: both emulators, and the app
- * built from the real modules (the credential wrapper around the real
- * @alicloud/credentials URI provider, the real ali-oss store). Only the
+ * The whole service over real HTTP on loopback: both emulators, and the
+ * service as src/compose.ts builds it for production (the credential wrapper
+ * around the real @alicloud/credentials URI provider, the real ali-oss store,
+ * the HTTP server with its limits), with a manual clock and a log collector. Only the
  * ECS metadata address needs the network-namespace tier; everything else
  * about the credential path is the same code.
  */
@@ -88,7 +85,7 @@ export interface Stack {
   logEvents: EventEmitter;
   baseUrl: string;
   server: http.Server;
-  /** With `downloads`: the manager and its root (removed on close). */
+  /** With `downloads`: the manager and its root (removed on close). Without it the routes still serve, under a root of their own. */
   downloads?: DownloadManager;
   downloadRoot?: string;
   /** Backoff delays the download retries asked for, in ms. */
@@ -141,56 +138,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const logs: string[] = [];
   const logEvents = new EventEmitter();
-  const logger = createLogger(config.logLevel, lineCollector(logs, logEvents));
-  const metrics = new Metrics();
   const serviceClock = new ManualClock(clock.now());
-  const credentials = createCredentialsProvider(config.credentials, { clock: serviceClock, logger, metrics });
-  const store = new AliOssStore({
-    ...config.oss,
-    credentials,
-    idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs,
-    onUpstreamResponse: metrics.countUpstreamResponse,
-    onWrongRegion: metrics.countWrongRegion,
-  });
-  // As server.ts builds it: the triple at the moment of signing, the service host's clock.
-  const signer = new AliOssUrlSigner({
-    credentials,
-    region: config.oss.region,
-    endpoint: config.delivery.publicEndpoint,
-    bucketRegions: config.oss.bucketRegions,
-    signatureVersion: config.oss.signatureVersion,
-    expiresSeconds: config.delivery.redirectExpiresSeconds,
-    expiryMarginMs: config.credentials.expiryMarginMs,
-    clock: serviceClock,
-  });
   const sleeps: number[] = [];
-  const downloadRoot = options.downloads ? mkdtempSync(path.join(tmpdir(), 'oss-download-root-')) : undefined;
-  const downloads =
-    options.downloads && downloadRoot
-      ? new DownloadManager({
-          store: options.downloads.wrapStore?.(store) ?? store,
-          root: downloadRoot,
-          allow: config.allow,
-          config: { ...config.downloads, ...options.downloads.config },
-          clock: serviceClock,
-          metrics,
-          logger,
-          retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000, sleep: async (ms) => void sleeps.push(ms), ...options.downloads.retry },
-          freeSpace: options.downloads.freeSpace,
-        })
-      : undefined;
-  const app = createApp({
-    store,
-    credentials,
-    allow: config.allow,
-    logger,
-    metrics,
-    downloads,
-    clock: serviceClock,
-    verifyCrc64: config.oss.verifyCrc64,
-    redirect: { signer, defaultDelivery: config.delivery.default },
-  });
-  const server = http.createServer(app);
+  const downloadRoot = mkdtempSync(path.join(tmpdir(), 'oss-download-root-'));
+  // The production wiring (src/compose.ts) with the test's clock, log collector, retry sleeps and store wrapper.
+  const service = await buildService(
+    {
+      ...config,
+      oss: { ...config.oss, idleTimeoutMs: options.idleTimeoutMs ?? config.oss.idleTimeoutMs },
+      downloads: { ...config.downloads, ...options.downloads?.config },
+    },
+    {
+      clock: serviceClock,
+      logDestination: lineCollector(logs, logEvents),
+      downloadRoot,
+      retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000, sleep: async (ms: number) => void sleeps.push(ms), ...options.downloads?.retry },
+      freeSpace: options.downloads?.freeSpace,
+      wrapStore: options.downloads?.wrapStore,
+    },
+  );
+  const { server, credentials, store, metrics } = service;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -208,14 +175,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logEvents,
     server,
     baseUrl: `http://127.0.0.1:${port}`,
-    downloads,
-    downloadRoot,
+    downloads: options.downloads ? service.downloads : undefined,
+    downloadRoot: options.downloads ? downloadRoot : undefined,
     sleeps,
     async close() {
-      await downloads?.drain();
-      if (downloadRoot) rmSync(downloadRoot, { recursive: true, force: true });
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await service.close();
+      rmSync(downloadRoot, { recursive: true, force: true });
       await oss.close();
       await otherRegion?.close();
       await metadata.close();
