@@ -1,16 +1,7 @@
-import { ConfigError, CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { problemsOf } from '../support/config-problems';
 
 const minimal = { OSS_REGION: 'cn-beijing', OSS_ALLOW: 'my-bucket' };
-
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig: OBJECT_DELIVERY, REDIRECT_EXPIRES_SECONDS, OSS_PUBLIC_ENDPOINT', () => {
   it('proxies by default, with 300 s URLs on the service’s own endpoint', () => {

@@ -1,16 +1,7 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { problemsOf } from '../support/config-problems';
 
 const minimal = { OSS_REGION: 'cn-beijing', OSS_ALLOW: '*' };
-
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig: OSS_BUCKET_REGIONS and OSS_ENDPOINT_TEMPLATE', () => {
   it("gives each mapped bucket its region and that region's internal endpoint by default", () => {
