@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { acquireDownloadSlot, authenticateCallers, requireScope } from '../../src/auth/caller-access';
-import { bearerToken, type Authenticator } from '../../src/auth/authenticator';
+import type { Authenticator } from '../../src/auth/authenticator';
 import { ConcurrencyLimiter } from '../../src/auth/concurrency-limiter';
 import type { Principal } from '../../src/auth/token-file';
 import { AppError } from '../../src/errors';
@@ -12,21 +12,10 @@ import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
 import { FakeCredentials } from '../support/fake-credentials';
 import { FakeStore } from '../support/fake-store';
-
-/** Tokens as the test names them: the token is the principal's name, padded to a valid length. */
-class StaticAuthenticator implements Authenticator {
-  constructor(private readonly principals: Principal[]) {}
-  authenticate(authorization: string | undefined): Principal {
-    const token = bearerToken(authorization);
-    const found = this.principals.find((p) => `${p.name}-token-xxxxxxxx` === token);
-    if (!found) throw new AppError('Unauthorized', 'unknown', { headers: { 'WWW-Authenticate': 'Bearer' } });
-    return found;
-  }
-}
+import { bearer, StaticAuthenticator } from '../support/static-authenticator';
 
 const reader: Principal = { name: 'reader', read: [{ bucket: 'bkt', prefix: 'pub/' }], downloads: [], metrics: false };
 const prom: Principal = { name: 'prom', read: [], downloads: [''], metrics: true };
-const bearer = (p: Principal) => `Bearer ${p.name}-token-xxxxxxxx`;
 
 function setup(options: { auth?: boolean; metricsRequireToken?: boolean; allowCidrs?: string[]; maxUrlBytes?: number } = {}) {
   const store = new FakeStore();
