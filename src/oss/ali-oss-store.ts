@@ -272,12 +272,7 @@ export class AliOssStore implements ObjectStore {
   private client(creds: StsCredentials, bucket: string): OSS {
     const { region, endpoint } = this.target(bucket);
     const options: AliOssOptions = {
-      accessKeyId: creds.accessKeyId,
-      accessKeySecret: creds.accessKeySecret,
-      stsToken: creds.securityToken || undefined,
-      // ali-oss warns on every client built with a token but no refresh interval;
-      // its timer-driven refresh is never used here (one client per request).
-      refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER,
+      ...credentialOptions(creds),
       bucket,
       endpoint,
       // V4 signs with this region: a bucket of another region needs its own.
@@ -290,6 +285,18 @@ export class AliOssStore implements ObjectStore {
     };
     return new OSS(options);
   }
+}
+
+/** The triple as ali-oss takes it, for a client that signs with it and nothing else: the store's and the URL signer's. */
+export function credentialOptions(creds: StsCredentials): Pick<AliOssOptions, 'accessKeyId' | 'accessKeySecret' | 'stsToken' | 'refreshSTSTokenInterval'> {
+  return {
+    accessKeyId: creds.accessKeyId,
+    accessKeySecret: creds.accessKeySecret,
+    stsToken: creds.securityToken || undefined,
+    // ali-oss warns on every client built with a token but no refresh interval;
+    // its timer-driven refresh is never used here (one client per request or signature).
+    refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER,
+  };
 }
 
 /** The headers the caller's request turns into on the OSS request. */

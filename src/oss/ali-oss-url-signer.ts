@@ -4,6 +4,7 @@ import type { Clock } from '../clock';
 import type { CredentialsProvider, StsCredentials } from '../credentials/credentials-provider';
 import { AppError } from '../errors';
 import type { AliOssOptions, SignatureUrlV1 } from './ali-oss-internals';
+import { credentialOptions } from './ali-oss-store';
 import type { ObjectUrlSigner, PresignedUrl, PresignRequest } from './object-url-signer';
 
 /**
@@ -98,11 +99,7 @@ export class AliOssUrlSigner implements ObjectUrlSigner {
 
   private client(creds: StsCredentials, bucket: string, target: UrlTarget): OSS {
     const options: AliOssOptions = {
-      accessKeyId: creds.accessKeyId,
-      accessKeySecret: creds.accessKeySecret,
-      stsToken: creds.securityToken || undefined,
-      // See ali-oss-store.ts: no timer-driven refresh, one client per signature.
-      refreshSTSTokenInterval: Number.MAX_SAFE_INTEGER,
+      ...credentialOptions(creds),
       bucket,
       // A host name: V1 signatureUrl throws for an IP, and the host is not signed (the class comment).
       endpoint: target.pathStyle ? `https://oss-${target.region}.aliyuncs.com` : target.base.toString(),
