@@ -7,7 +7,7 @@ import { downloadObject, type DownloadOptions } from './download-object';
 import { downloadPathProblem } from './download-path';
 import { retrying } from './retry';
 import { MANIFEST_NAME, SyncManifest } from './sync-manifest';
-import { findJobTarget, openJobTarget } from './target-path';
+import { findJobTarget, openJobTarget, type TargetFiles } from './target-path';
 
 /**
  * Every object under a prefix to a folder, kept in sync: what `ossutil cp -r`
@@ -155,19 +155,21 @@ async function syncFile(
   const problem = unsafeKey(object.key, relative, path);
   if (problem) throw new AppError('InvalidRequest', `The key cannot become a file here: it ${problem}.`);
 
-  const written = manifest.entry(relative);
-  const existing = await fileOnDisk(spec.root, path);
-  let overwrite = false;
-  if (existing !== undefined) {
-    if (written && written.etag === object.etag && written.size === object.size && existing === object.size) return 'skipped';
-    if (!written && existing === object.size && (await sameAsObject(store, spec, object, path))) return 'skipped';
-    if (!written && !spec.overwrite) {
-      throw new AppError('Conflict', 'A file the service did not write is in the way; send "overwrite": true to replace it.');
-    }
-    overwrite = true;
-  }
+  // One walk to the file's folder serves the checks and the download. A file already there means its
+  // folders were there too, so a skip or a refusal below creates nothing.
   const files = await openJobTarget(spec.root, path);
   try {
+    const written = manifest.entry(relative);
+    const existing = (await files.dir.lstat(files.name))?.size;
+    let overwrite = false;
+    if (existing !== undefined) {
+      if (written && written.etag === object.etag && written.size === object.size && existing === object.size) return await skip(files);
+      if (!written && existing === object.size && (await sameAsObject(store, spec.bucket, object, files))) return await skip(files);
+      if (!written && !spec.overwrite) {
+        throw new AppError('Conflict', 'A file the service did not write is in the way; send "overwrite": true to replace it.');
+      }
+      overwrite = true;
+    }
     const listed = { size: object.size, etag: object.etag };
     const result = await downloadObject(store, { bucket: spec.bucket, key: object.key, files, overwrite, recordedPath: path, listed }, options, signal, {
       onBytes: listener.onBytes,
@@ -190,38 +192,26 @@ function unsafeKey(key: string, relative: string, path: string): string | undefi
   return downloadPathProblem(path);
 }
 
-/** The size of the regular file at `path`, or undefined when there is none (a folder or symlink there fails the file). */
-async function fileOnDisk(root: string, path: string): Promise<number | undefined> {
-  const files = await findJobTarget(root, path);
-  if (!files) return undefined;
-  try {
-    return (await files.dir.lstat(files.name))?.size;
-  } finally {
-    await files.release(false);
-  }
+async function skip(files: TargetFiles): Promise<Outcome> {
+  await files.release(false);
+  return 'skipped';
 }
 
-/** Whether the file at `path` holds the object's bytes: same CRC-64 as OSS reports (a HEAD, no GET). */
-async function sameAsObject(store: ObjectStore, spec: PrefixSpec, object: ObjectSummary, path: string): Promise<boolean> {
-  const head = await store.headObject({ bucket: spec.bucket, key: object.key, preconditions: {} });
+/** Whether the file at the target holds the object's bytes: same CRC-64 as OSS reports (a HEAD, no GET). */
+async function sameAsObject(store: ObjectStore, bucket: string, object: ObjectSummary, files: TargetFiles): Promise<boolean> {
+  const head = await store.headObject({ bucket, key: object.key, preconditions: {} });
   const remote = head.headers['x-oss-hash-crc64ecma'];
   if (remote === undefined) return false;
-  const files = await findJobTarget(spec.root, path);
-  if (!files) return false;
+  const file = await files.dir.openFile(files.name, constants.O_RDONLY);
   try {
-    const file = await files.dir.openFile(files.name, constants.O_RDONLY);
-    try {
-      const crc = new Crc64();
-      const buffer = Buffer.allocUnsafe(1024 * 1024);
-      for (let n = (await file.read(buffer, 0, buffer.length)).bytesRead; n > 0; n = (await file.read(buffer, 0, buffer.length)).bytesRead) {
-        crc.update(buffer.subarray(0, n));
-      }
-      return crc.toString() === remote;
-    } finally {
-      await file.close();
+    const crc = new Crc64();
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    for (let n = (await file.read(buffer, 0, buffer.length)).bytesRead; n > 0; n = (await file.read(buffer, 0, buffer.length)).bytesRead) {
+      crc.update(buffer.subarray(0, n));
     }
+    return crc.toString() === remote;
   } finally {
-    await files.release(false);
+    await file.close();
   }
 }
 
