@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import OSS from 'ali-oss';
 import type { AliOssOptions, RawOssClient, RawResponse } from './ali-oss-internals';
 import { AppError, isAppError } from '../errors';
@@ -46,6 +47,8 @@ export interface AliOssStoreOptions {
   onUpstreamResponse?: (event: { status: number; code?: string }) => void;
   /** Called when OSS says a bucket lives in another region than the one it was sent to (metrics). */
   onWrongRegion?: (bucket: string) => void;
+  /** Resolves OSS host names; default: the system's. (Tests resolve every name to loopback.) */
+  lookup?: LookupFunction;
 }
 
 export interface RegionEndpoint {
@@ -63,10 +66,18 @@ const MAX_LISTING_BODY_BYTES = 16 * 1024 * 1024;
 const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxFreeSockets: 64 };
 
 export class AliOssStore implements ObjectStore {
-  private readonly httpAgent = new http.Agent(agentOptions);
-  private readonly httpsAgent = new https.Agent(agentOptions);
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
 
-  constructor(private readonly options: AliOssStoreOptions) {}
+  constructor(private readonly options: AliOssStoreOptions) {
+    this.httpAgent = new http.Agent({ ...agentOptions, lookup: options.lookup });
+    this.httpsAgent = new https.Agent({ ...agentOptions, lookup: options.lookup });
+  }
+
+  async close(): Promise<void> {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
 
   getObject(request: ObjectRequest): Promise<ObjectResponse> {
     return this.fetchObject('GET', request);
