@@ -184,6 +184,9 @@ function profile(r: ProfileFigures): string[] {
     '| --- | --- |',
     ...r.byArea.map((a) => `| ${a.area} | ${a.selfPercent} |`),
     '',
+    ...(r.byLayer
+      ? ['By layer (a Node internal counts for the layer that called it):', '', '| layer | self % |', '| --- | --- |', ...r.byLayer.map((l) => `| ${l.layer} | ${l.selfPercent} |`), '']
+      : []),
   ];
   if (r.beforeAfter) {
     const b = r.beforeAfter.before;
