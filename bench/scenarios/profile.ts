@@ -98,7 +98,7 @@ export function summarizeProfile(profile: { nodes: ProfileNode[] }): ProfileFigu
  * one (an HTTP parser callback under undici is undici's; one under the server is Node's).
  */
 const LAYERS: [RegExp, string][] = [
-  [/node_modules\/(express|router|path-to-regexp|finalhandler|send|on-finished|on-headers|body-parser|parseurl|depd|accepts|type-is|content-type|vary|etag|fresh|range-parser|cookie|qs|statuses|encodeurl|escape-html|merge-descriptors|mime-types|negotiator|proxy-addr|forwarded|ipaddr\.js)\//, 'Express'],
+  [/node_modules\/(express|router|path-to-regexp|finalhandler|send|on-finished|on-headers|body-parser|parseurl|depd|accepts|type-is|content-type|vary|etag|fresh|range-parser|cookie|statuses|encodeurl|escape-html|merge-descriptors|mime-types|negotiator|proxy-addr|forwarded|ipaddr\.js)\//, 'Express'],
   [/node_modules\/helmet\//, 'helmet'],
   [/node_modules\/(pino|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify)\/|src\/(logger|observability\/request-log)\./, 'pino log line'],
   [/node_modules\/(prom-client|tdigest|bintrees)\/|src\/(metrics|observability\/(request-metrics|credential-endpoint-requests))\./, 'metrics'],
