@@ -185,7 +185,14 @@ function profile(r: ProfileFigures): string[] {
     ...r.byArea.map((a) => `| ${a.area} | ${a.selfPercent} |`),
     '',
     ...(r.byLayer
-      ? ['By layer (a Node internal counts for the layer that called it):', '', '| layer | self % |', '| --- | --- |', ...r.byLayer.map((l) => `| ${l.layer} | ${l.selfPercent} |`), '']
+      ? [
+          'By layer (a Node internal counts for the layer that called it), with its largest self-time functions (% of all samples):',
+          '',
+          '| layer | self % | largest |',
+          '| --- | --- | --- |',
+          ...r.byLayer.map((l) => `| ${l.layer} | ${l.selfPercent} | ${l.top.join(', ')} |`),
+          '',
+        ]
       : []),
   ];
   if (r.beforeAfter) {

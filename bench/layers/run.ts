@@ -123,8 +123,8 @@ async function report(load: number[], list: Layer[]): Promise<void> {
       for (const f of p.topFunctions) out.push(`| ${f.fn} | ${f.where} | ${f.selfPercent} |`);
       out.push('', '| area | self % |', '| --- | --- |');
       for (const a of p.byArea) out.push(`| ${a.area} | ${a.selfPercent} |`);
-      out.push('', '| layer | self % |', '| --- | --- |');
-      for (const l of p.byLayer) out.push(`| ${l.layer} | ${l.selfPercent} |`);
+      out.push('', '| layer | self % | largest |', '| --- | --- | --- |');
+      for (const l of p.byLayer) out.push(`| ${l.layer} | ${l.selfPercent} | ${l.top.join(', ')} |`);
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -156,9 +156,10 @@ export class AliOssStore implements ObjectStore {
 
   /** One request with one triple; every answer is read here (a 301 is OSS sending the caller to the bucket's region: a failure, never a redirect to follow). */
   private async send(request: OssRequest, creds: StsCredentials, what: string): Promise<Outcome<OssAnswer>> {
+    const signed = this.signer.sign(request, creds);
     let answer: OssAnswer;
     try {
-      answer = await this.transport.send(request.method, this.signer.sign(request, creds));
+      answer = await this.transport.send(request.method, signed);
     } catch (err) {
       throw this.noAnswer(err, what);
     }
