@@ -10,10 +10,11 @@ import type { CredentialStatus, CredentialsProvider, StsCredentials } from '../.
 /**
  * The bytes the store puts on the wire, request by request, against what the
  * ali-oss/urllib path sent before the undici transport replaced it. The
- * fixture (oss-wire-parity.json) was recorded from that path, with the clock
- * frozen so dates and signatures are the same on every run; other OSS
- * implementations accept today's requests, so any difference here is a risk.
- * Re-record only on purpose: WIRE_PARITY_RECORD=1 npx jest oss-wire-parity.
+ * fixture (oss-wire-parity.json) was recorded from that path (commit
+ * "Wire-parity test: ..."), with the clock frozen so dates and signatures are
+ * the same on every run; other OSS implementations accept those requests, so
+ * any difference here is a risk. WIRE_PARITY_RECORD=1 rewrites the fixture
+ * from today's store: only for a change of the wire made on purpose.
  */
 
 const FIXTURE = path.join(__dirname, 'oss-wire-parity.json');
