@@ -129,6 +129,7 @@ export class AliOssStore implements ObjectStore {
     const answer = await this.withFreshCredentials(what, context, (creds) => this.sendForObject(method, request, creds, what));
     const body = method === 'GET' && answer.status !== 304 ? answer.body : null;
     if (body === null) answer.body.resume(); // nothing to read: free the connection for the next request
+    else failStallsAsUpstreamUnavailable(body, what);
     return { status: answer.status as ObjectResponse['status'], headers: answer.headers, body };
   }
 
@@ -198,6 +199,21 @@ export class AliOssStore implements ObjectStore {
     this.options.onUpstreamResponse?.({ status: 0, code: error.status === 504 ? 'Timeout' : 'ConnectionFailed' });
     return error;
   }
+}
+
+/**
+ * A body that stalls past OSS_IDLE_TIMEOUT_SECONDS fails with this project's
+ * error, as it did before undici: UpstreamUnavailable, 504 (a download
+ * retries it and, out of attempts, reports that code rather than
+ * InternalError). undici destroys the body with its BodyTimeoutError through
+ * `body.destroy(err)`, the one place to swap it.
+ */
+function failStallsAsUpstreamUnavailable(body: Readable, what: string): void {
+  const destroy = body.destroy;
+  body.destroy = function (this: Readable, error?: Error) {
+    const stalled = (error as { code?: unknown } | undefined)?.code === 'UND_ERR_BODY_TIMEOUT';
+    return destroy.call(this, stalled ? new AppError('UpstreamUnavailable', `OSS stopped sending ${what}.`, { status: 504, cause: error }) : error);
+  };
 }
 
 /** As ali-oss's getStream and head send options.versionId: a sub-resource, so V1 signs it too. */

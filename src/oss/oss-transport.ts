@@ -11,7 +11,8 @@ import type { SignedRequest } from './oss-request-signer';
  *   no status line and headers in time fails the request with
  *   HeadersTimeoutError (ConnectTimeoutError).
  * - `bodyTimeout` (OSS_IDLE_TIMEOUT_SECONDS): a body that receives nothing for
- *   that long is destroyed with BodyTimeoutError. undici does not count the
+ *   that long is destroyed with BodyTimeoutError (the store makes it its own
+ *   504 UpstreamUnavailable). undici does not count the
  *   time a body is paused by a slow reader (backpressure is not a stall), and
  *   a body that has its last byte cannot stall: the rules the service's own
  *   idle watchdog kept for urllib, which has no body timeout.
