@@ -27,7 +27,7 @@ export function renderResults(results: Results): string {
       (m.loadAverage ? `, load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' / ')} at the start (the machine is shared with other work)` : '') +
       `. The whole bench took ${results.totalSeconds as number} s. Raw figures: [RESULTS.json](RESULTS.json).`,
     '',
-    'Download-to-disk figures (`npm run bench:download`) are in [RESULTS-downloads.md](RESULTS-downloads.md); the cost of the stream CRC64 check (`npm run bench:crc64`) in [RESULTS-crc64.md](RESULTS-crc64.md); the lean request path (issue 11, item 1) before and after, with `npm run bench:layers`, in the analysis below ("The lean request path") and [RESULTS-lean.json](RESULTS-lean.json).',
+    'Download-to-disk figures (`npm run bench:download`) are in [RESULTS-downloads.md](RESULTS-downloads.md); the cost of the stream CRC64 check (`npm run bench:crc64`) in [RESULTS-crc64.md](RESULTS-crc64.md); the lean request path (issue 11, item 1) before and after, with `npm run bench:layers`, in the analysis below ("The lean request path") and [RESULTS-lean.json](RESULTS-lean.json); the OSS transport on undici (issue 11, item 2) before and after in the analysis below ("The OSS transport on undici"), [RESULTS-undici.md](RESULTS-undici.md) and [RESULTS-undici-layers.md](RESULTS-undici-layers.md).',
     '',
     'Every figure is the median of the runs with the spread (min–max) in brackets, next to a baseline measured in the same run, interleaved. ' +
       'The service is the built entry point (`node dist/src/server.js`, `LOG_LEVEL=info`, V4 signing, `CREDENTIALS_SOURCE=credentials_uri` against the metadata emulator). ' +
@@ -184,6 +184,16 @@ function profile(r: ProfileFigures): string[] {
     '| --- | --- |',
     ...r.byArea.map((a) => `| ${a.area} | ${a.selfPercent} |`),
     '',
+    ...(r.byLayer
+      ? [
+          'By layer (a Node internal counts for the layer that called it), with its largest self-time functions (% of all samples):',
+          '',
+          '| layer | self % | largest |',
+          '| --- | --- | --- |',
+          ...r.byLayer.map((l) => `| ${l.layer} | ${l.selfPercent} | ${l.top.join(', ')} |`),
+          '',
+        ]
+      : []),
   ];
   if (r.beforeAfter) {
     const b = r.beforeAfter.before;

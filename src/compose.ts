@@ -55,7 +55,7 @@ export interface Service {
   auth: TokenFileAuthenticator | undefined;
   logger: Logger;
   metrics: Metrics;
-  /** Stops at once, without the drain: jobs suspended (checkpoints kept), connections cut, the server closed. */
+  /** Stops at once, without the drain: jobs suspended (checkpoints kept), connections cut, the server and the OSS connections closed. */
   close(): Promise<void>;
 }
 
@@ -115,6 +115,7 @@ export async function buildService(config: Readonly<Config>, overrides: ServiceO
       await downloads.drain();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
     },
   };
 }

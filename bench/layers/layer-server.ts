@@ -13,6 +13,9 @@ import { pipeline } from 'node:stream/promises';
  * LAYER=app       createApp from the build in LAYER_DIST (dist/, or a copy of an older build):
  *                 every middleware, an in-memory store, the CRC check on, the request log to stdout
  *                 (LAYER_LOG_LEVEL=silent leaves the log line out, to see what it costs)
+ * LAYER=store     Node http in front of the OSS store from LAYER_DIST (signing and the OSS client,
+ *                 V4, OSS_SIGNATURE_VERSION-like LAYER_SIGNATURE_VERSION), asking LAYER_UPSTREAM
+ * LAYER=upstream  what LAYER=store asks: the 4 KiB body to any request, no signature check
  *
  * Listens on 127.0.0.1:PORT; answers /healthz once ready (lib/processes.ts startService).
  */
@@ -96,7 +99,42 @@ async function main(): Promise<void> {
     listen(createHttpServer(app, DEFAULT_HTTP_LIMITS));
     return;
   }
-  throw new Error(`unknown LAYER ${variant}: node, express or app (with LAYER_DIST)`);
+  if (variant === 'upstream') {
+    listen(
+      http.createServer((req, res) => {
+        res.writeHead(200, HEADERS);
+        res.end(req.method === 'HEAD' ? undefined : BODY);
+      }),
+    );
+    return;
+  }
+  if (variant === 'store') {
+    const dist = resolve(distDir ?? join(__dirname, '..', '..', 'dist'));
+    const { AliOssStore } = require(join(dist, 'src', 'oss', 'ali-oss-store.js'));
+    const triple = { accessKeyId: 'STS.x', accessKeySecret: 'x', securityToken: 'x', expiresAt: null };
+    const store = new AliOssStore({
+      credentials: { getCredentials: async () => triple, refreshAfterRejection: async () => null, status: () => ({ source: 'bench', valid: true, expiresAt: null }) },
+      region: 'cn-beijing',
+      endpoint: process.env.LAYER_UPSTREAM,
+      signatureVersion: process.env.LAYER_SIGNATURE_VERSION === '1' ? 1 : 4,
+      requestTimeoutMs: 10_000,
+      idleTimeoutMs: 10_000,
+    });
+    listen(
+      http.createServer((req, res) => {
+        if (req.url === '/healthz') return void res.end('ok');
+        store.getObject({ bucket: 'bench-bucket', key: 'small/4k.bin', preconditions: {} }).then(
+          (upstream: { headers: Record<string, string>; body: Readable }) => {
+            res.writeHead(200, HEADERS);
+            upstream.body.pipe(res);
+          },
+          () => res.destroy(),
+        );
+      }),
+    );
+    return;
+  }
+  throw new Error(`unknown LAYER ${variant}: node, express, app or store (with LAYER_DIST), upstream`);
 }
 
 void main();

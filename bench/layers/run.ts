@@ -15,8 +15,12 @@ import { summarizeProfile } from '../scenarios/profile';
  *   express       + Express 5, helmet, one route, pipeline
  *   app           createApp from dist/: every middleware the service runs
  *   app (before)  the same from LAYERS_BEFORE_DIST, a copy of an older build
+ *   store         Node http in front of the OSS store from dist/ (signing and the OSS client)
+ *                 asking a bare upstream (its own process, not measured) for the 4 KiB
+ *   store (before) the same from LAYERS_BEFORE_DIST
  *
- * "app − express" is the service's own per-request overhead (issue 11, item 1).
+ * "app − express" is the service's own per-request overhead (issue 11, item 1);
+ * "store − node" is what signing and the OSS client add per request (item 2).
  * LAYERS_NO_LOG=1 adds the app with its request log silent (the log line's own cost).
  * LAYERS_PROFILE=1 adds a --cpu-prof run of each app build, summarised by self time.
  * LAYERS_ROUNDS (5), LAYERS_SECONDS (4), LAYERS_CONNECTIONS (32).
@@ -34,22 +38,23 @@ interface Layer {
   env: Record<string, string>;
 }
 
-function layers(): Layer[] {
+function layers(upstream: string): Layer[] {
   const list: Layer[] = [
     { name: 'node', env: { LAYER: 'node' } },
     { name: 'express', env: { LAYER: 'express' } },
     { name: 'app', env: { LAYER: 'app', LAYER_DIST: join(PROJECT_ROOT, 'dist') } },
+    { name: 'store', env: { LAYER: 'store', LAYER_DIST: join(PROJECT_ROOT, 'dist'), LAYER_UPSTREAM: upstream } },
   ];
   const before = process.env.LAYERS_BEFORE_DIST;
   if (before) list.push({ name: 'app (before)', env: { LAYER: 'app', LAYER_DIST: resolve(before) } });
+  if (before) list.push({ name: 'store (before)', env: { LAYER: 'store', LAYER_DIST: resolve(before), LAYER_UPSTREAM: upstream } });
   if (process.env.LAYERS_NO_LOG) list.push({ name: 'app, log silent', env: { LAYER: 'app', LAYER_DIST: join(PROJECT_ROOT, 'dist'), LAYER_LOG_LEVEL: 'silent' } });
   return list;
 }
 
 const start = (layer: Layer, nodeArgs: string[] = []) => startService(layer.env, { entry: ENTRY, nodeArgs: ['--import', 'tsx', ...nodeArgs] });
 
-async function measure(): Promise<Record<string, { cpuMsPerRequest: Summary; requestsPerSecond: Summary; p99Ms: Summary }>> {
-  const list = layers();
+async function measure(list: Layer[]): Promise<Record<string, { cpuMsPerRequest: Summary; requestsPerSecond: Summary; p99Ms: Summary }>> {
   const servers: Child[] = [];
   try {
     for (const layer of list) servers.push(await start(layer));
@@ -87,7 +92,16 @@ async function profile(layer: Layer): Promise<ReturnType<typeof summarizeProfile
 
 async function main(): Promise<void> {
   const load = os.loadavg();
-  const figures = await measure();
+  const upstream = await start({ name: 'upstream', env: { LAYER: 'upstream' } });
+  try {
+    await report(load, layers(upstream.url));
+  } finally {
+    await upstream.stop();
+  }
+}
+
+async function report(load: number[], list: Layer[]): Promise<void> {
+  const figures = await measure(list);
   const ms = (s: Summary) => `${s.median.toFixed(3)} (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`;
   const out: string[] = [`load average at start ${load.map((l) => l.toFixed(2)).join(' / ')}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections`, ''];
   out.push('| layer | CPU ms per request, median (min, max) | req/s median | p99 ms median |', '| --- | --- | --- | --- |');
@@ -97,13 +111,20 @@ async function main(): Promise<void> {
     const app = figures[name]?.cpuMsPerRequest;
     if (app) out.push('', `${name} − express: median ${(app.median - express.median).toFixed(3)} ms, min ${(app.min - express.min).toFixed(3)} ms per request`);
   }
+  const node = figures.node.cpuMsPerRequest;
+  for (const name of ['store', 'store (before)']) {
+    const store = figures[name]?.cpuMsPerRequest;
+    if (store) out.push('', `${name} − node: median ${(store.median - node.median).toFixed(3)} ms, min ${(store.min - node.min).toFixed(3)} ms per request`);
+  }
   if (process.env.LAYERS_PROFILE) {
-    for (const layer of layers().filter((l) => l.env.LAYER === 'app')) {
+    for (const layer of list.filter((l) => l.env.LAYER === 'app' || l.env.LAYER === 'store')) {
       const p = await profile(layer);
       out.push('', `### ${layer.name}: ${p.samples} samples, self time`, '', '| function | where | self % |', '| --- | --- | --- |');
       for (const f of p.topFunctions) out.push(`| ${f.fn} | ${f.where} | ${f.selfPercent} |`);
       out.push('', '| area | self % |', '| --- | --- |');
       for (const a of p.byArea) out.push(`| ${a.area} | ${a.selfPercent} |`);
+      out.push('', '| layer | self % | largest |', '| --- | --- | --- |');
+      for (const l of p.byLayer) out.push(`| ${l.layer} | ${l.selfPercent} | ${l.top.join(', ')} |`);
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -58,7 +58,9 @@ export async function credentialPath(requests: number, libraryRequests: number):
           await drive(n, 32, () => store.headObject({ bucket: BUCKET, key: 'cred/k.txt', preconditions: {} }));
           return (emu.metadata.calls.uri * 10_000) / n;
         };
-        return { cold: await per10k(), warm: await per10k(), measuredOn: n };
+        const figures = { cold: await per10k(), warm: await per10k(), measuredOn: n };
+        await store.close();
+        return figures;
       }
     } finally {
       await emu.close();

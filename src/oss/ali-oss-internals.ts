@@ -1,51 +1,38 @@
 /**
  * What @types/ali-oss leaves out of ali-oss 6.23 and this project uses, read
- * in node_modules/ali-oss/lib (client.js, common/client/initOptions.js,
- * object.js). Declared here as local types, because the package's
- * `export =` declarations cannot be augmented cleanly.
+ * in node_modules/ali-oss/lib (client.js, common/signUtils.js,
+ * common/object/signatureUrl.js). Declared here as local types, because the
+ * package's `export =` declarations cannot be augmented cleanly.
  */
-import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
 import type OSS from 'ali-oss';
 
-export interface AliOssOptions extends OSS.Options {
-  /** Keep-alive agents shared by every client: building a client per request stays cheap. */
-  agent?: HttpAgent;
-  httpsAgent?: HttpsAgent;
-}
+export type AliOssOptions = OSS.Options;
 
-/** The parameter object ali-oss's own methods build and hand to `request`. */
-export interface RawRequestParams {
-  method: string;
-  object: string;
-  bucket: string;
-  headers?: Record<string, string>;
-  timeout?: number;
-  /** Sub-resources (`versionId`, `versions`): in the query, and signed by V1 as V4 (lib/common/utils/createRequest.js). */
-  subres?: Record<string, string>;
-  /** Other query parameters: signed by V4 only, as OSS expects. */
-  query?: Record<string, string>;
-  /** Return the response stream unread instead of buffering it. */
-  customResponse?: boolean;
-  /** Any other status throws. */
-  successStatuses?: number[];
-}
-
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** The response stream itself (customResponse). */
-  res: IncomingMessage;
-}
-
-/** The two methods under `getStream` and `head`: signing, agents and timeouts included. */
-export interface RawOssClient {
-  _objectRequestParams(
+/**
+ * ali-oss's own Authorization-header signing (lib/client.js), which its request
+ * path calls from lib/common/utils/createRequest.js. Both read the triple and
+ * the region from the client's options; neither sends anything.
+ */
+export interface AliOssHeaderSigning {
+  /**
+   * V4: `OSS4-HMAC-SHA256 Credential=...,Signature=...`. `headers` must hold
+   * `x-oss-date` (yyyymmddTHHMMssZ) and `x-oss-content-sha256`; `queries`
+   * are every query parameter, a sub-resource without a value as null.
+   */
+  authorizationV4(
     method: string,
-    name: string,
-    options: { headers?: Record<string, string>; timeout?: number; subres?: Record<string, string> },
-  ): RawRequestParams;
-  request(params: RawRequestParams): Promise<RawResponse>;
+    request: { headers: Record<string, string>; queries: Record<string, string | null> },
+    bucket: string,
+    key: string,
+    additionalHeaders?: string[],
+  ): string;
+  /**
+   * V1: `OSS {AccessKeyId}:{signature}`. `resource` is `/{bucket}/{key}` with
+   * the key as it is (not URL-encoded); `subres` the sub-resources V1 signs.
+   */
+  authorization(method: string, resource: string, subres: Record<string, string> | undefined, headers: Record<string, string>): string;
+  /** `aliyun-sdk-nodejs/6.23.0 Node.js ...`: sent as User-Agent on every request. */
+  readonly userAgent: string;
 }
 
 /**

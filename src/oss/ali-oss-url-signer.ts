@@ -4,7 +4,7 @@ import type { Clock } from '../clock';
 import type { CredentialsProvider, StsCredentials } from '../credentials/credentials-provider';
 import { AppError } from '../errors';
 import type { AliOssOptions, SignatureUrlV1 } from './ali-oss-internals';
-import { credentialOptions } from './ali-oss-store';
+import { credentialOptions } from './oss-request-signer';
 import type { ObjectUrlSigner, PresignedUrl, PresignRequest } from './object-url-signer';
 
 /**

@@ -19,7 +19,7 @@ export function objectKeyProblem(key: string): string | undefined {
   // OSS refuses keys that start with / or \ and ali-oss would silently strip a leading /.
   if (key.startsWith('/') || key.startsWith('\\')) return 'must not start with / or \\';
   if (key.includes('\0')) return 'contains a NUL character';
-  // HTTP clients (ali-oss's urllib among them) resolve . and .. segments in a URL, so OSS would be asked
+  // HTTP clients and proxies (urllib, which ali-oss used, among them) resolve . and .. segments in a URL, so OSS would be asked
   // for another key than the one checked against OSS_ALLOW and the caller's scope: refuse them.
   if (key.split('/').some((s) => s === '.' || s === '..')) return 'must not contain . or .. segments';
   return undefined;

@@ -45,9 +45,6 @@ export function isWrongRegion(status: number, code: string | undefined, endpoint
   return status === 301 || code === 'PermanentRedirect' || (code === 'AccessDenied' && endpoint !== undefined);
 }
 
-/** The message OSS sends with a wrong-region 403: ali-oss's own listing errors keep the message but drop `<Endpoint>`. */
-export const WRONG_ENDPOINT_MESSAGE = /must be addressed using the specified endpoint/;
-
 /** Read the Code out of an OSS error document (no XML parser needed for two fields). */
 export function parseErrorXml(xml: string): { code?: string; requestId?: string; endpoint?: string } {
   const endpoint = xmlField(xml, 'Endpoint');
@@ -121,10 +118,10 @@ export function toAppError(failure: OssFailure, what: string, context?: FailureC
   return new AppError('UpstreamUnavailable', `OSS answered ${failure.status}${code ? ` (${code})` : ''} for ${what}.`, options);
 }
 
-/** A request that got no answer at all: refused, reset, or timed out. */
+/** A request that got no answer at all: refused, reset, or timed out (undici's errors, oss-transport.ts). */
 export function networkError(err: unknown, what: string): AppError {
-  const e = err as { name?: string; code?: string; status?: number };
-  const timedOut = e.status === -2 || /Timeout/i.test(e.name ?? '');
+  const code = (err as { code?: unknown }).code;
+  const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
   return new AppError(
     'UpstreamUnavailable',
     timedOut ? `OSS did not answer in time for ${what}.` : `OSS could not be reached for ${what}.`,
