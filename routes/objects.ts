@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { allows, type AllowList } from '../src/access-policy';
+import { requireAllowed, type AllowList } from '../src/access-policy';
 import { requireScope } from '../src/auth/caller-access';
 import { AppError } from '../src/errors';
 import { prefersHtml, sendIndexPage } from '../src/http/html-index';
@@ -11,7 +11,7 @@ import { attachmentHeader, passedHeaders } from '../src/http/object-headers';
 import { redirectToObject, wantsRedirect, type ObjectRedirectOptions } from '../src/http/object-redirect';
 import { forwardedRange } from '../src/http/range';
 import { streamBody } from '../src/http/stream-body';
-import type { StreamProgress } from '../src/observability/request-facts';
+import type { StreamProgress } from '../src/observability/request-context';
 import { validate } from '../src/http/validate';
 import type { Metrics } from '../src/metrics';
 import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/object-store';
@@ -159,10 +159,4 @@ async function fetchObject(
   if (upstream.status !== 206 || ifRangeMatches(ifRange, upstream.headers)) return upstream;
   upstream.body?.destroy();
   return whole();
-}
-
-export function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {
-  if (!allows(allow, bucket, keyOrPrefix)) {
-    throw new AppError('NotAllowed', `This service is not configured to read ${what} (see OSS_ALLOW).`);
-  }
 }

@@ -1,3 +1,5 @@
+import { AppError } from './errors';
+
 /**
  * This service's own read policy (OSS_ALLOW), checked before any OSS request.
  * The instance role may be able to read more than the service should hand out;
@@ -58,4 +60,11 @@ export function parseAllowList(raw: string): ParseResult {
 export function allows(allow: AllowList, bucket: string, keyOrPrefix: string): boolean {
   if (allow === '*') return true;
   return allow.some((e) => e.bucket === bucket && keyOrPrefix.startsWith(e.prefix));
+}
+
+/** Throws 403 NotAllowed unless OSS_ALLOW lets the service read `keyOrPrefix` in `bucket`; `what` names it for the caller. */
+export function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {
+  if (!allows(allow, bucket, keyOrPrefix)) {
+    throw new AppError('NotAllowed', `This service is not configured to read ${what} (see OSS_ALLOW).`);
+  }
 }

@@ -3,7 +3,6 @@ import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
-import type { StreamProgress } from './request-facts';
 
 /**
  * One object per request that every layer writes its facts to, and one
@@ -43,6 +42,15 @@ export interface ObjectFacts {
   bucket: string;
   key?: string;
   prefix?: string;
+}
+
+/** How an object stream ended. */
+export type StreamOutcome = 'complete' | 'client_aborted' | 'upstream_failed' | 'crc_mismatch';
+
+/** Kept in the request context by the object routes while a body streams; `outcome` once it ended. */
+export interface StreamProgress {
+  bytes: number;
+  outcome?: StreamOutcome;
 }
 
 /** Which slots a stream holds, and what the slow-client watch knows about it. */

@@ -1,7 +1,8 @@
 import express from 'express';
 import request from 'supertest';
-import { createApp } from '../../src/app';
-import { acquireDownloadSlot, authenticateCallers, requireScope } from '../../src/auth/caller-access';
+import { createApp } from '../../src/compose';
+import { acquireDownloadSlot, requireScope } from '../../src/auth/caller-access';
+import { authenticateCallers } from '../../src/http/authenticate-callers';
 import type { Authenticator } from '../../src/auth/authenticator';
 import { ConcurrencyLimiter } from '../../src/auth/concurrency-limiter';
 import type { Principal } from '../../src/auth/token-file';

@@ -4,7 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Response } from 'express';
 import { crc64 } from '../../src/crc64-choice';
 import { streamBody, type StreamResult } from '../../src/http/stream-body';
-import type { StreamProgress } from '../../src/observability/request-facts';
+import type { StreamProgress } from '../../src/observability/request-context';
 
 /**
  * streamBody on a real loopback connection: each test hands the server's
