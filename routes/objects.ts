@@ -42,6 +42,7 @@ const objectQuery = z.strictObject({
     .string()
     .min(1)
     .max(255)
+    // eslint-disable-next-line no-control-regex -- control characters are what it refuses
     .regex(/^[^\u0000-\u001f\u007f/\\]+$/, 'must be a plain file name without control characters or slashes')
     .optional(),
   versionId: objectVersionId.optional(),

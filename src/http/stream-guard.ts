@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { callerName } from '../auth/caller-access';
 import type { ConcurrencyLimiter } from '../auth/concurrency-limiter';
-import type { CloseHook, RequestContext, StreamSlot } from '../observability/request-context';
+import type { CloseHook, StreamSlot } from '../observability/request-context';
 
 /**
  * Limits on object streams, in front of GET /v1/objects/{bucket}/{key}:
@@ -115,7 +115,7 @@ class StallWatch {
   private look(): void {
     const now = this.now();
     for (const res of this.open) {
-      const slot = (res.req.context as RequestContext).streamSlot as StreamSlot;
+      const slot = (res.req.context).streamSlot as StreamSlot;
       const written = res.socket?.bytesWritten ?? slot.written;
       if (!res.writableNeedDrain || written !== slot.written) {
         slot.written = written;

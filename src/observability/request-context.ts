@@ -110,7 +110,8 @@ export function useRequestContext(app: Express): CloseHook[] {
  * response prototype, instead of a patched method per request.
  */
 function recordFirstByte(app: Express): void {
-  const writeHead = Object.getPrototypeOf(app.response).writeHead as ServerResponse['writeHead'];
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the response as `this`
+  const writeHead = (Object.getPrototypeOf(app.response) as ServerResponse).writeHead;
   Object.defineProperty(app.response, 'writeHead', {
     configurable: true,
     writable: true,

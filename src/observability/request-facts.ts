@@ -37,7 +37,7 @@ export function bytesSent(ctx: RequestContext, res: Response): number {
 
 /** A bounded label: the route pattern, never the bucket or key the caller sent. */
 export function routeLabel(req: Request): string {
-  const path = req.route?.path;
+  const path = (req.route as { path?: unknown } | undefined)?.path; // Express types the matched route as any
   return typeof path === 'string' ? path : 'unmatched';
 }
 

@@ -104,7 +104,7 @@ export class AliOssStore implements ObjectStore {
         lastModified: o.lastModified,
         storageClass: o.storageClass,
       })),
-      prefixes: (result.prefixes as string[] | null) ?? [],
+      prefixes: (result.prefixes) ?? [],
       nextCursor: result.isTruncated ? (result.nextContinuationToken ?? null) : null,
     };
   }

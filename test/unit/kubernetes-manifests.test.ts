@@ -56,7 +56,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** A strategic merge patch as far as these patches go: maps merge, everything else is replaced. */
 function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(patch)) {
-    if (isObject(value) && isObject(target[key])) mergePatch(target[key] as Record<string, unknown>, value);
+    if (isObject(value) && isObject(target[key])) mergePatch(target[key], value);
     else target[key] = value;
   }
 }

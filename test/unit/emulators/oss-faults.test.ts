@@ -22,7 +22,7 @@ describe('OSS emulator: fault injection and request records', () => {
     emulator.createBucket(BUCKET);
     emulator.putGeneratedObject(BUCKET, 'gen.bin', SIZE, 9);
     emulator.allow('reader-role', BUCKET);
-    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4') as unknown as OSS.Options);
+    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4'));
   });
 
   afterEach(() => emulator.close());

@@ -21,7 +21,7 @@ describe('OSS emulator: listings, through the real ali-oss client', () => {
     emulator.createBucket(BUCKET);
     for (const key of [...KEYS].reverse()) emulator.putObject(BUCKET, key, `body of ${key}`);
     emulator.allow('reader-role', BUCKET);
-    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4') as unknown as OSS.Options);
+    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4'));
   });
 
   afterEach(() => emulator.close());
@@ -120,7 +120,7 @@ describe('OSS emulator: listings, through the real ali-oss client', () => {
   describe('policy', () => {
     it('allows listing a prefix the grant covers and refuses one it does not', async () => {
       emulator.allow('logs-role', BUCKET, 'logs/');
-      const logsOnly = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('logs-role', 3_600_000), 'v1') as unknown as OSS.Options);
+      const logsOnly = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('logs-role', 3_600_000), 'v1'));
 
       const listed = await logsOnly.listV2({ prefix: 'logs/2026/' }, {});
 

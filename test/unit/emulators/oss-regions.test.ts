@@ -28,7 +28,7 @@ describe('OSS emulator: two regions on two ports', () => {
 
   afterEach(() => Promise.all([hangzhou.close(), shanghai.close()]));
 
-  const client = (emulator: OssEmulator, bucket: string) => new OSS(aliOssOptions(emulator, bucket, credential, 'v4') as unknown as OSS.Options);
+  const client = (emulator: OssEmulator, bucket: string) => new OSS(aliOssOptions(emulator, bucket, credential, 'v4'));
 
   it("serves a bucket at its own region's endpoint, signed for that region", async () => {
     await start();
