@@ -92,7 +92,7 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
   if (wantsRedirect(deps.redirect, method, query.redirect)) return redirectToObject(deps.redirect, res, address, query);
-  const upstream = await fetchObject(deps.store, method, { ...objectRequest(req, address), versionId: query.versionId }, req.get('if-range'));
+  const upstream = await fetchHonouringIfRange(deps.store, method, { ...objectRequest(req, address), versionId: query.versionId }, req.get('if-range'));
   req.context.ossRequestId = upstream.headers['x-oss-request-id'];
 
   res.status(upstream.status);
@@ -138,7 +138,7 @@ function objectRequest(req: Request, address: ObjectAddress): ObjectRequest {
  * different version becomes the whole object, and so does an unsatisfiable
  * range of a different version (the Range is ignored, so it cannot fail).
  */
-async function fetchObject(
+async function fetchHonouringIfRange(
   store: ObjectStore,
   method: 'GET' | 'HEAD',
   request: ObjectRequest,

@@ -1,3 +1,4 @@
+import { commaList } from './comma-list';
 import { AppError } from './errors';
 
 /**
@@ -25,14 +26,6 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 export function isValidBucketName(name: string): boolean {
   return BUCKET_NAME.test(name);
-}
-
-/** The non-empty, trimmed items of a comma-separated variable. */
-export function commaList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }
 
 export function parseAllowList(raw: string): ParseResult {

@@ -5,7 +5,7 @@ import { BLOCK_LENGTH } from '../../../emulators/oss/generated-object';
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { sendRaw } from '../../../emulators/oss/raw-request';
 import { StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 import { crc64 } from '../../../src/crc64';
 
 const BUCKET = 'media-bucket';

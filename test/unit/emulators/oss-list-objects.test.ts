@@ -3,7 +3,7 @@ import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { sendRaw } from '../../../emulators/oss/raw-request';
 import { StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const BUCKET = 'media-bucket';
 const KEYS = ['a.txt', 'logs/2026/01.log', 'logs/2026/02.log', 'logs/2027/01.log', 'logs/readme', 'photos/cat.jpg', 'z & <odd>.txt'];

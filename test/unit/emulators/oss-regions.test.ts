@@ -2,7 +2,7 @@ import OSS from 'ali-oss';
 import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { BucketLocations, createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { type IssuedCredential, StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const HOUR = 60 * 60 * 1000;
 

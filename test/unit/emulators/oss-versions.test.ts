@@ -3,7 +3,7 @@ import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { sendRaw } from '../../../emulators/oss/raw-request';
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { type IssuedCredential, StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const BUCKET = 'versioned-bucket';
 const HOUR = 60 * 60 * 1000;
