@@ -6,6 +6,17 @@
 const DOMAIN = '^src/(downloads|oss|credentials|auth)/';
 const COMPOSITION_ROOT = '^src/compose[.]ts$';
 
+/** A rule that only the service's files matching `allowed` import the npm package `pkg`. */
+function onlyImportedFrom(name, comment, allowed, pkg) {
+  return {
+    name,
+    comment,
+    severity: 'error',
+    from: { path: '^(src|routes)/', pathNot: allowed },
+    to: { path: `^node_modules/${pkg}/` },
+  };
+}
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -44,27 +55,14 @@ module.exports = {
       from: { path: `${DOMAIN}|^src/lifecycle[.]ts$` },
       to: { path: '^src/http/|^routes/|^src/(compose|app|server)[.]ts$|^src/cli/' },
     },
-    {
-      name: 'metrics-live-in-observability',
-      comment: 'Every prom-client metric is declared in src/metrics.ts or src/observability/: only they import prom-client.',
-      severity: 'error',
-      from: { path: '^(src|routes)/', pathNot: '^src/metrics[.]ts$|^src/observability/' },
-      to: { path: '^node_modules/prom-client/' },
-    },
-    {
-      name: 'ali-oss-only-in-oss',
-      comment: 'Only src/oss/ imports ali-oss (STYLE.md 3): everything else sees ObjectStore and ObjectUrlSigner.',
-      severity: 'error',
-      from: { path: '^(src|routes)/', pathNot: '^src/oss/' },
-      to: { path: '^node_modules/ali-oss/' },
-    },
-    {
-      name: 'alicloud-credentials-only-in-credentials',
-      comment: 'Only src/credentials/ imports @alicloud/credentials (STYLE.md 3).',
-      severity: 'error',
-      from: { path: '^(src|routes)/', pathNot: '^src/credentials/' },
-      to: { path: '^node_modules/@alicloud/credentials/' },
-    },
+    onlyImportedFrom(
+      'metrics-live-in-observability',
+      'Every prom-client metric is declared in src/metrics.ts or src/observability/: only they import prom-client.',
+      '^src/metrics[.]ts$|^src/observability/',
+      'prom-client',
+    ),
+    onlyImportedFrom('ali-oss-only-in-oss', 'Only src/oss/ imports ali-oss (STYLE.md 3): everything else sees ObjectStore and ObjectUrlSigner.', '^src/oss/', 'ali-oss'),
+    onlyImportedFrom('alicloud-credentials-only-in-credentials', 'Only src/credentials/ imports @alicloud/credentials (STYLE.md 3).', '^src/credentials/', '@alicloud/credentials'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
