@@ -61,8 +61,9 @@ async function main(): Promise<void> {
     await Promise.all([oss.close(), metadata.close()]);
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Fire and forget: stop ends the process itself.
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
   const portInUse = watchForPortInUse(service);
   const listening = await listeningPort(service).catch((err: Error) => {
     if (portInUse()) throw new Error(`port ${port} is in use: try PORT=0 npm run demo (any free port)`);

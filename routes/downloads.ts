@@ -4,11 +4,12 @@ import { allows, isValidBucketName, type AllowList } from '../src/access-policy'
 import { acquireDownloadSlot, callerOwner, OPEN_CALLER, requireDownloadPath, requireScope } from '../src/auth/caller-access';
 import type { ConcurrencyLimiter } from '../src/auth/concurrency-limiter';
 import type { Clock } from '../src/clock';
-import type { DownloadJob, JobRequest } from '../src/downloads/download-job';
+import type { DownloadJob, JobRequest, JobView } from '../src/downloads/download-job';
 import type { DownloadManager } from '../src/downloads/download-manager';
 import { downloadPath } from '../src/downloads/download-path';
 import { AppError } from '../src/errors';
 import { bodyOf, jsonBody } from '../src/http/json-body';
+import { problemFields, type ProblemFields } from '../src/http/problem';
 import { validate } from '../src/http/validate';
 import { objectKey, objectKeyPrefix, objectVersionId } from '../src/oss/object-key';
 
@@ -83,7 +84,7 @@ export function downloadRoutes(deps: DownloadRoutesDeps): Router {
 
   router.get('/v1/downloads', (req, res) => {
     requireScope(req, 'downloads');
-    res.json({ jobs: deps.downloads.list(viewer(req)).map((j) => j.view(deps.clock.now())) });
+    res.json({ jobs: deps.downloads.list(viewer(req)).map((j) => jobBody(j, deps.clock.now())) });
   });
 
   router.get('/v1/downloads/:id', (req, res) => {
@@ -134,7 +135,13 @@ function findJob(downloads: DownloadManager, req: Request): DownloadJob {
 }
 
 function sendJob(res: Response, clock: Clock, job: DownloadJob, status: number): void {
-  res.status(status).json(job.view(clock.now()));
+  res.status(status).json(jobBody(job, clock.now()));
+}
+
+/** A job as the API shows it: its view, with its error as problem+json fields. */
+export function jobBody(job: DownloadJob, now: number): Omit<JobView, 'error'> & { error: ProblemFields | null } {
+  const view = job.view(now);
+  return { ...view, error: view.error && problemFields(view.error) };
 }
 
 /** Waits for the job; a caller who hangs up stops waiting (the job goes on). */

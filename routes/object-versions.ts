@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { requireAllowed, type AllowList } from '../src/access-policy';
 import { requireScope } from '../src/auth/caller-access';
 import { validate } from '../src/http/validate';
-import { requireAllowed, type ObjectRoutesDeps } from './objects';
+import type { ObjectStore } from '../src/oss/object-store';
 
 /**
  * GET /v1/objects/{bucket}?versions=true&prefix=&limit=&cursor=: every version
@@ -22,7 +23,7 @@ export function wantsVersions(req: Request): boolean {
   return req.query.versions !== undefined;
 }
 
-export async function listVersions(deps: ObjectRoutesDeps, req: Request, res: Response, bucket: string): Promise<void> {
+export async function listVersions(deps: { store: ObjectStore; allow: AllowList }, req: Request, res: Response, bucket: string): Promise<void> {
   const query = validate(versionsQuery, req.query, 'query');
   req.context.object = { bucket, prefix: query.prefix };
   requireAllowed(deps.allow, bucket, query.prefix, `the versions of ${bucket}/${query.prefix}`);

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { allows, type AllowList } from '../src/access-policy';
+import { requireAllowed, type AllowList } from '../src/access-policy';
 import { requireScope } from '../src/auth/caller-access';
 import { AppError } from '../src/errors';
 import { prefersHtml, sendIndexPage } from '../src/http/html-index';
@@ -11,7 +11,7 @@ import { attachmentHeader, passedHeaders } from '../src/http/object-headers';
 import { redirectToObject, wantsRedirect, type ObjectRedirectOptions } from '../src/http/object-redirect';
 import { forwardedRange } from '../src/http/range';
 import { streamBody } from '../src/http/stream-body';
-import type { StreamProgress } from '../src/observability/request-facts';
+import type { StreamProgress } from '../src/observability/request-context';
 import { validate } from '../src/http/validate';
 import type { Metrics } from '../src/metrics';
 import type { ObjectRequest, ObjectResponse, ObjectStore } from '../src/oss/object-store';
@@ -42,6 +42,7 @@ const objectQuery = z.strictObject({
     .string()
     .min(1)
     .max(255)
+    // eslint-disable-next-line no-control-regex -- control characters are what it refuses
     .regex(/^[^\u0000-\u001f\u007f/\\]+$/, 'must be a plain file name without control characters or slashes')
     .optional(),
   versionId: objectVersionId.optional(),
@@ -91,7 +92,7 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
   if (wantsRedirect(deps.redirect, method, query.redirect)) return redirectToObject(deps.redirect, res, address, query);
-  const upstream = await fetchObject(deps.store, method, { ...objectRequest(req, address), versionId: query.versionId }, req.get('if-range'));
+  const upstream = await fetchHonouringIfRange(deps.store, method, { ...objectRequest(req, address), versionId: query.versionId }, req.get('if-range'));
   req.context.ossRequestId = upstream.headers['x-oss-request-id'];
 
   res.status(upstream.status);
@@ -137,7 +138,7 @@ function objectRequest(req: Request, address: ObjectAddress): ObjectRequest {
  * different version becomes the whole object, and so does an unsatisfiable
  * range of a different version (the Range is ignored, so it cannot fail).
  */
-async function fetchObject(
+async function fetchHonouringIfRange(
   store: ObjectStore,
   method: 'GET' | 'HEAD',
   request: ObjectRequest,
@@ -159,10 +160,4 @@ async function fetchObject(
   if (upstream.status !== 206 || ifRangeMatches(ifRange, upstream.headers)) return upstream;
   upstream.body?.destroy();
   return whole();
-}
-
-export function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {
-  if (!allows(allow, bucket, keyOrPrefix)) {
-    throw new AppError('NotAllowed', `This service is not configured to read ${what} (see OSS_ALLOW).`);
-  }
 }

@@ -1,3 +1,6 @@
+import { commaList } from './comma-list';
+import { AppError } from './errors';
+
 /**
  * This service's own read policy (OSS_ALLOW), checked before any OSS request.
  * The instance role may be able to read more than the service should hand out;
@@ -25,14 +28,6 @@ export function isValidBucketName(name: string): boolean {
   return BUCKET_NAME.test(name);
 }
 
-/** The non-empty, trimmed items of a comma-separated variable. */
-export function commaList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
 export function parseAllowList(raw: string): ParseResult {
   const items = commaList(raw);
   if (items.length === 0) return { ok: false, error: 'must name at least one bucket, or *' };
@@ -58,4 +53,11 @@ export function parseAllowList(raw: string): ParseResult {
 export function allows(allow: AllowList, bucket: string, keyOrPrefix: string): boolean {
   if (allow === '*') return true;
   return allow.some((e) => e.bucket === bucket && keyOrPrefix.startsWith(e.prefix));
+}
+
+/** Throws 403 NotAllowed unless OSS_ALLOW lets the service read `keyOrPrefix` in `bucket`; `what` names it for the caller. */
+export function requireAllowed(allow: AllowList, bucket: string, keyOrPrefix: string, what: string): void {
+  if (!allows(allow, bucket, keyOrPrefix)) {
+    throw new AppError('NotAllowed', `This service is not configured to read ${what} (see OSS_ALLOW).`);
+  }
 }

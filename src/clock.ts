@@ -8,20 +8,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-/** A clock that only moves when told to: for tests and emulators. */
-export class ManualClock implements Clock {
-  constructor(private current: number = Date.UTC(2026, 0, 1)) {}
-
-  now(): number {
-    return this.current;
-  }
-
-  advance(ms: number): void {
-    this.current += ms;
-  }
-
-  set(ms: number): void {
-    this.current = ms;
-  }
-}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isValidBucketName, parseAllowList, type AllowList } from './access-policy';
 import { parseCidrs } from './http/cidr-allowlist';
 import { parseCorsOrigins, type CorsOrigins } from './http/cors';
-import { DEFAULT_HTTP_LIMITS as D, defaultStreamsPerToken } from './http/limits';
+import { DEFAULT_HTTP_LIMITS as D, defaultStreamsPerToken, type HttpLimits } from './http/limits';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy';
 
 /**
@@ -43,22 +43,6 @@ export interface AuthConfig {
   tokensFile?: string;
   /** /metrics needs a token with the `metrics` scope (only when mode is `tokens`). */
   metricsRequireToken: boolean;
-}
-
-/** Network and resource limits of the HTTP server (see src/http/http-server.ts). */
-export interface HttpLimits {
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  maxHeaderBytes: number;
-  maxUrlBytes: number;
-  maxJsonBodyBytes: number;
-  maxConcurrentStreams: number;
-  /** Object streams one token caller may hold open (open mode has one caller: no per-caller cap). */
-  maxStreamsPerToken: number;
-  maxDownloadsPerToken: number;
-  /** Disconnect a caller that has read nothing of a response for this long. */
-  clientStallTimeoutMs: number;
 }
 
 export interface Config {

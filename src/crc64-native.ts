@@ -24,6 +24,7 @@ export const LIBLZMA_SONAME = 'liblzma.so.5';
  * and that must mean "use the fallback", not "the service cannot start".
  */
 export function loadLzmaCrc64(library: string = LIBLZMA_SONAME): LzmaCrc64 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily on purpose, see above
   const koffi = require('koffi') as typeof import('koffi');
   const lib = koffi.load(library);
   return lib.func('uint64_t lzma_crc64(const uint8_t *buf, size_t size, uint64_t crc)') as LzmaCrc64;

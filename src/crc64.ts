@@ -6,16 +6,10 @@
  * `update` is the hot path (every byte of every download goes through it), so
  * it runs slicing-by-8 on two 32-bit halves: BigInt arithmetic is roughly two
  * orders of magnitude slower. BigInt appears only at the API edge and in
- * `crc64Combine`, which runs a handful of times per object.
- *
- * Measured against the byte-at-a-time loads and Uint32Array tables of the
- * first version (bench/RESULTS-crc64.md): reading each 8-byte block as two
- * little-endian words through a DataView, and keeping tables and register as
- * signed 32-bit values (Int32Array: V8 keeps them in registers, where a
- * Uint32Array value above 2^31 may not fit a small integer), make it about
- * 1.5 times faster. A DataView reads at any byte offset, so socket chunks that
- * start at an odd offset in Node's buffer pool need no separate path.
- * Slicing-by-16 was no faster: its 32 KiB of tables crowd the L1 cache.
+ * `crc64Combine`, which runs a handful of times per object. Tables and
+ * register are signed 32-bit values (Int32Array), which V8 keeps in registers,
+ * and a DataView reads each 8-byte block at any byte offset; the measurements
+ * behind these choices are in bench/RESULTS-crc64.md.
  */
 
 /** ECMA-182 polynomial 0x42F0E1EBA9EA3693, bit-reflected. */

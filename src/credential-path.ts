@@ -1,6 +1,6 @@
 import type { Clock } from './clock';
 import type { Config } from './config';
-import { createCredentialsProvider } from './credentials/create-credentials-provider';
+import { createCredentialProviderWrapper } from './credentials/create-credential-provider-wrapper';
 import type { CredentialProviderWrapper } from './credentials/credentials-provider';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -15,7 +15,7 @@ export function buildCredentialPath(
   config: Readonly<Config>,
   parts: { clock: Clock; logger: Logger; metrics: Metrics },
 ): { credentials: CredentialProviderWrapper; store: AliOssStore } {
-  const credentials = createCredentialsProvider(config.credentials, parts);
+  const credentials = createCredentialProviderWrapper(config.credentials, parts);
   const store = new AliOssStore({
     ...config.oss,
     credentials,

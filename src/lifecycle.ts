@@ -1,6 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { AppError } from './errors';
-import { sendProblem } from './http/problem';
+import { InFlightRequests } from './in-flight-requests';
 import type { Logger } from './logger';
 
 /**
@@ -15,8 +13,8 @@ import type { Logger } from './logger';
  * 3. the in-flight requests (long object streams) and the hooks get until the
  *    drain time, counted from the signal; then server.ts closes what is left
  *    and exits 0.
- * The health, readiness and metrics endpoints are never refused: an operator
- * watches the drain through them.
+ * What HTTP does in each phase (Connection: close, 503, counting requests) is
+ * src/http/shutdown-gate.ts's; this file is the state machine and its timers.
  */
 
 /** Registered by components with work to finish or checkpoint; `deadline` aborts when the drain time runs out. */
@@ -46,13 +44,11 @@ export interface DrainResult {
   inFlight: number;
 }
 
-const NEVER_REFUSED = new Set(['/healthz', '/readyz', '/metrics']);
-
 export class Lifecycle {
   private current: LifecyclePhase = 'serving';
   private readonly hooks: { name: string; hook: DrainHook }[] = [];
-  private inFlightCount = 0;
-  private readonly idleWaiters = new Set<() => void>();
+  /** Counted by the shutdown gate; the drain waits until it is idle. */
+  readonly requests = new InFlightRequests();
   private shutdownPromise: Promise<DrainResult> | null = null;
   private readonly schedule: Schedule;
 
@@ -71,31 +67,13 @@ export class Lifecycle {
 
   /** Requests being answered right now (object streams included). */
   get inFlight(): number {
-    return this.inFlightCount;
+    return this.requests.count;
   }
 
   /** Register work to finish or checkpoint on shutdown (e.g. `lifecycle.onDrain(() => jobs.drain(), 'download jobs')`). */
   onDrain(hook: DrainHook, name = 'drain hook'): void {
     this.hooks.push({ name, hook });
   }
-
-  /** Counts requests in flight, and refuses new ones once the grace period is over. Mount it first. */
-  readonly middleware: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    if (this.current !== 'serving') res.setHeader('Connection', 'close'); // move keep-alive callers elsewhere
-    if (this.current === 'refusing' && !NEVER_REFUSED.has(req.path)) {
-      sendProblem(req, res, new AppError('NotReady', 'The service is shutting down; retry on another instance.'));
-      return;
-    }
-    this.inFlightCount += 1;
-    res.once('close', this.requestClosed);
-    next();
-  };
-
-  /** One listener for every request, not a closure per request. */
-  private readonly requestClosed = (): void => {
-    this.inFlightCount -= 1;
-    if (this.inFlightCount === 0) for (const wake of [...this.idleWaiters]) wake();
-  };
 
   /** Runs the shutdown once; later calls return the same promise. */
   shutdown(): Promise<DrainResult> {
@@ -108,18 +86,18 @@ export class Lifecycle {
     this.current = 'draining';
     const deadline = new AbortController();
     const cancelDeadline = this.schedule(drainMs, () => deadline.abort());
-    logger?.info({ graceMs, drainMs, inFlight: this.inFlightCount }, 'draining: /readyz answers 503');
+    logger?.info({ graceMs, drainMs, inFlight: this.inFlight }, 'draining: /readyz answers 503');
 
     await this.until(graceMs, deadline.signal);
     this.current = 'refusing';
-    logger?.info({ inFlight: this.inFlightCount, drainHooks: this.hooks.length }, 'refusing new requests');
+    logger?.info({ inFlight: this.inFlight, drainHooks: this.hooks.length }, 'refusing new requests');
 
     const hooks = Promise.all(this.hooks.map(({ name, hook }) => this.runHook(name, hook, deadline.signal)));
-    const finished = Promise.all([hooks, this.idle()]).then(() => true);
+    const finished = Promise.all([hooks, this.requests.idle()]).then(() => true);
     const timedOut = new Promise<false>((resolve) => deadline.signal.addEventListener('abort', () => resolve(false), { once: true }));
     const drained = await Promise.race([finished, timedOut]);
     cancelDeadline();
-    const result = { drained, inFlight: this.inFlightCount };
+    const result = { drained, inFlight: this.inFlight };
     if (drained) logger?.info(result, 'drained');
     else logger?.warn(result, 'drain time over: cutting what is left');
     return result;
@@ -131,17 +109,6 @@ export class Lifecycle {
     } catch (err) {
       this.options.logger?.error({ hook: name, err }, 'drain hook failed');
     }
-  }
-
-  private idle(): Promise<void> {
-    if (this.inFlightCount === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.idleWaiters.delete(wake);
-        resolve();
-      };
-      this.idleWaiters.add(wake);
-    });
   }
 
   /** Waits `ms`, or less if the deadline comes first. */

@@ -125,6 +125,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly callerRequests = new Counter({
+    name: 'caller_requests_total',
+    help: 'Requests by caller (token name, anonymous on open paths, open without authentication, rejected for a missing or bad token).',
+    labelNames: ['caller'] as const,
+    registers: [this.registry],
+  });
+
+  readonly slowClientsDisconnected = new Counter({
+    name: 'slow_clients_disconnected_total',
+    help: 'Callers disconnected for reading nothing for CLIENT_STALL_TIMEOUT_SECONDS.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.crc64Implementation.set({ impl: crc64Choice.impl }, 1);
@@ -135,17 +148,15 @@ export class Metrics {
     this.bytesStreamed.inc(n);
   };
 
-  private readonly streamOutcomeSeries = new Map<string, { inc(): void }>();
+  /** object_streams_total{outcome}. */
+  readonly countStreamOutcome = countByLabel(this.streamOutcomes, 'outcome');
 
-  /** object_streams_total{outcome}, on a label child bound once per outcome. */
-  countStreamOutcome(outcome: string): void {
-    let series = this.streamOutcomeSeries.get(outcome);
-    if (series === undefined) {
-      series = this.streamOutcomes.labels({ outcome });
-      this.streamOutcomeSeries.set(outcome, series);
-    }
-    series.inc();
-  }
+  /** caller_requests_total{caller}: the token file's names and three fixed words (token-file.ts). */
+  readonly countCaller = countByLabel(this.callerRequests, 'caller');
+
+  readonly countSlowClientDisconnected = (): void => {
+    this.slowClientsDisconnected.inc();
+  };
 
   /** For AliOssStore's onUpstreamResponse. */
   readonly wrongRegion = new Counter({
@@ -197,4 +208,17 @@ export class Metrics {
       },
     });
   }
+}
+
+/** Counts by one label, each label child bound on first use: `labels()` on every request costs a lookup and an object. */
+function countByLabel<L extends string>(counter: Counter<L>, label: L): (value: string) => void {
+  const series = new Map<string, { inc(): void }>();
+  return (value) => {
+    let child = series.get(value);
+    if (child === undefined) {
+      child = counter.labels({ [label]: value } as Partial<Record<L, string>>);
+      series.set(value, child);
+    }
+    child.inc();
+  };
 }

@@ -68,7 +68,8 @@ async function main(): Promise<void> {
   if (variant === 'app') {
     const dist = resolve(distDir ?? join(__dirname, '..', '..', 'dist'));
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const { createApp } = require(join(dist, 'src', 'app.js'));
+    // createApp moved from app.js to compose.js (the composition root); an older build (LAYERS_BEFORE_DIST) has it in app.js.
+    const createApp = require(join(dist, 'src', 'compose.js')).createApp ?? require(join(dist, 'src', 'app.js')).createApp;
     const { createLogger } = require(join(dist, 'src', 'logger.js'));
     const { Metrics } = require(join(dist, 'src', 'metrics.js'));
     const { Lifecycle } = require(join(dist, 'src', 'lifecycle.js'));

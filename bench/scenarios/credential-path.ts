@@ -1,7 +1,7 @@
 import { systemClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
-import { createCredentialSource } from '../../src/credentials/alibaba-credential-source';
-import { createCredentialsProvider } from '../../src/credentials/create-credentials-provider';
+import { createAlibabaCredentialSource } from '../../src/credentials/alibaba-credential-source';
+import { createCredentialProviderWrapper } from '../../src/credentials/create-credential-provider-wrapper';
 import {
   CredentialProviderWrapper,
   type CredentialSource,
@@ -45,8 +45,8 @@ export async function credentialPath(requests: number, libraryRequests: number):
     emu.oss.putObject(BUCKET, 'cred/k.txt', 'x');
     try {
       const config = loadConfig(emu.serviceEnv({ LOG_LEVEL: 'silent' }));
-      const wrapper = () => createCredentialsProvider(config.credentials, { clock: systemClock, logger: createLogger('silent'), metrics: new Metrics() });
-      const library = () => everyRequest(createCredentialSource(config.credentials));
+      const wrapper = () => createCredentialProviderWrapper(config.credentials, { clock: systemClock, logger: createLogger('silent'), metrics: new Metrics() });
+      const library = () => everyRequest(createAlibabaCredentialSource(config.credentials));
       counts[window] = {
         'wrapper (this service)': await coldAndWarm(wrapper(), requests),
         'library asked on every request': await coldAndWarm(library(), libraryRequests),

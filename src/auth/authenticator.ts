@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,9 +60,8 @@ export function findEntry(entries: readonly TokenEntry[], token: string): TokenE
  * watched, so an editor's or a ConfigMap's replace-by-rename is seen) or on
  * SIGHUP (load-authenticator.ts calls reload()). A file that does not parse, or has gone,
  * leaves the last good set in force and logs why; at start it stops the process.
- * Emits 'reload' with `{ ok, tokens }` after each attempt.
  */
-export class TokenFileAuthenticator extends EventEmitter implements Authenticator {
+export class TokenFileAuthenticator implements Authenticator {
   private entries: readonly TokenEntry[] = [];
   private watcher: FSWatcher | undefined;
   private queue: Promise<boolean> = Promise.resolve(true);
@@ -71,9 +69,7 @@ export class TokenFileAuthenticator extends EventEmitter implements Authenticato
   private constructor(
     readonly file: string,
     private readonly logger: Logger,
-  ) {
-    super();
-  }
+  ) {}
 
   /** Reads the file once; throws with every problem when it cannot be used. */
   static async load(file: string, logger: Logger): Promise<TokenFileAuthenticator> {
@@ -119,17 +115,14 @@ export class TokenFileAuthenticator extends EventEmitter implements Authenticato
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'read error';
       this.logger.error({ file: this.file, code }, 'tokens file unreadable: keeping the tokens in force');
-      this.emit('reload', { ok: false, tokens: this.entries.length });
       return false;
     }
     if (!parsed.ok) {
       this.logger.error({ file: this.file, problems: parsed.errors }, 'tokens file invalid: keeping the tokens in force');
-      this.emit('reload', { ok: false, tokens: this.entries.length });
       return false;
     }
     this.entries = parsed.entries;
     this.logger.info({ file: this.file, tokens: parsed.entries.length, names: parsed.entries.map((e) => e.name) }, 'tokens reloaded');
-    this.emit('reload', { ok: true, tokens: parsed.entries.length });
     return true;
   }
 }

@@ -1,81 +1,25 @@
-import type { Request, RequestHandler } from 'express';
-import { Counter, type Registry } from 'prom-client';
+import type { Request } from 'express';
 import { allows } from '../access-policy';
 import { AppError } from '../errors';
-import { routedPath } from '../http/request-guards';
-import type { Authenticator } from './authenticator';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
 import type { Principal } from './token-file';
 
 /**
- * Who is calling, decided once per request before any route runs, and the
- * scope checks routes make with it. Routes call `requireScope` next to their
+ * Who is calling, as src/http/authenticate-callers.ts decided it once per
+ * request before any route runs, and the scope checks routes make with it. Routes call `requireScope` next to their
  * OSS_ALLOW check; it fails closed when the caller was never decided.
  */
 
-type Caller = { kind: 'open' } | { kind: 'anonymous' } | { kind: 'token'; principal: Principal };
+export type Caller = { kind: 'open' } | { kind: 'anonymous' } | { kind: 'token'; principal: Principal };
 
 const callers = new WeakMap<Request, Caller>();
 
-/** Paths any caller may reach: probes must not need a secret. */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
-
-export interface CallerAccessOptions {
-  /** Absent: the service runs open (AUTH_MODE=none); every caller may read what OSS_ALLOW allows. */
-  auth?: Authenticator;
-  /** /metrics needs a token with the `metrics` scope. */
-  metricsRequireToken?: boolean;
-  /** Where to count callers (caller_requests_total); absent: not counted. */
-  registry?: Registry;
-}
-
-export function authenticateCallers(options: CallerAccessOptions): RequestHandler {
-  const counted = options.registry
-    ? new Counter({
-        name: 'caller_requests_total',
-        help: 'Requests by caller (token name, anonymous on open paths, open without authentication, rejected for a missing or bad token).',
-        labelNames: ['caller'] as const,
-        registers: [options.registry],
-      })
-    : undefined;
-  // A label child per caller, bound once: callers are the token file's names and three fixed words.
-  const children = new Map<string, { inc(): void }>();
-  const count = (caller: string) => {
-    if (counted === undefined) return;
-    let child = children.get(caller);
-    if (child === undefined) {
-      child = counted.labels({ caller });
-      children.set(caller, child);
-    }
-    child.inc();
-  };
-  return (req, _res, next) => {
-    if (!options.auth) {
-      callers.set(req, { kind: 'open' });
-      count('open');
-      return next();
-    }
-    const path = routedPath(req);
-    const metricsOpen = path === '/metrics' && !options.metricsRequireToken;
-    if (OPEN_PATHS.has(path) || metricsOpen) {
-      callers.set(req, { kind: 'anonymous' });
-      count('anonymous');
-      return next();
-    }
-    let principal: Principal;
-    try {
-      principal = options.auth.authenticate(req.get('authorization'));
-    } catch (err) {
-      count('rejected');
-      throw err;
-    }
-    callers.set(req, { kind: 'token', principal });
-    count(principal.name);
-    if (path === '/metrics' && !principal.metrics) {
-      throw notAllowed(principal, 'has no metrics scope');
-    }
-    next();
-  };
+/**
+ * Records who made `req`: src/http/authenticate-callers.ts decides it once per
+ * request, before any route runs; the checks below read it.
+ */
+export function recordCaller(req: Request, caller: Caller): void {
+  callers.set(req, caller);
 }
 
 /** The caller's name for logs and metrics: a token's name, `anonymous`, or undefined when open. */
@@ -147,7 +91,8 @@ function tokenPrincipal(req: Request): Principal | undefined {
   return caller.principal;
 }
 
-function notAllowed(principal: Principal, what: string): AppError {
+/** 403 NotAllowed for a token whose scopes do not cover the request, with the Bearer challenge saying so. */
+export function notAllowed(principal: Principal, what: string): AppError {
   return new AppError('NotAllowed', `The token "${principal.name}" ${what}.`, {
     headers: { 'WWW-Authenticate': 'Bearer realm="oss-download-service", error="insufficient_scope"' },
   });

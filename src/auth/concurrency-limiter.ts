@@ -41,8 +41,4 @@ export class ConcurrencyLimiter {
     if (now === 0) this.counts.delete(key);
     else this.counts.set(key, now);
   }
-
-  inUse(key: string): number {
-    return this.counts.get(key) ?? 0;
-  }
 }

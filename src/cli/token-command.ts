@@ -61,7 +61,7 @@ export async function tokenCommand(args: string[], out: NodeJS.WritableStream = 
   out.write(
     `New token for ${name} (shown once; give it to the caller now, it is stored nowhere):\n\n  ${token}\n\n` +
       `Add this line to AUTH_TOKENS_FILE (the service reloads it on change or SIGHUP):\n\n` +
-      `${formatTokenLine(name!, hashToken(token), scopes.map((s) => s.scope))}\n`,
+      `${formatTokenLine(name, hashToken(token), scopes.map((s) => s.scope))}\n`,
   );
   return 0;
 }
@@ -114,5 +114,6 @@ function usageProblem(verb: string | undefined, name: string | undefined, rest: 
 }
 
 if (require.main === module) {
-  tokenCommand(process.argv.slice(2)).then((code) => process.exit(code));
+  // Not awaited at the top level of a CommonJS module: an unexpected rejection ends the process with its stack, as a CLI should.
+  void tokenCommand(process.argv.slice(2)).then((code) => process.exit(code));
 }

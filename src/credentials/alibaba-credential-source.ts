@@ -110,7 +110,7 @@ class AccessKeyCredentialSource implements CredentialSource {
   reset(): void {}
 }
 
-export function createCredentialSource(config: CredentialsConfig): CredentialSource {
+export function createAlibabaCredentialSource(config: CredentialsConfig): CredentialSource {
   switch (config.source) {
     case 'ecs_ram_role':
       return new SessionCredentialSource('ecs_ram_role', () =>

@@ -1,5 +1,4 @@
-import type { AppError, ErrorCode } from '../errors';
-import { problemBody } from '../http/problem';
+import type { AppError } from '../errors';
 import type { FileFailure, PrefixProgress } from './prefix-download';
 
 /** One download job as the API shows it. */
@@ -37,14 +36,6 @@ export function isPrefixJob(request: JobRequest): request is PrefixJobRequest {
   return 'prefix' in request;
 }
 
-export interface JobProblem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-}
-
 /** The counts a prefix job adds to its view. */
 export interface PrefixJobCounts {
   /** Known once the listing has ended; null before. */
@@ -74,7 +65,8 @@ export interface JobView extends Partial<PrefixJobCounts> {
   /** Bytes per second over this run (resumed bytes not counted). */
   throughput: number | null;
   crc64: string | null;
-  error: JobProblem | null;
+  /** Why the job failed or was canceled; the API shows it as problem+json fields (routes/downloads.ts). */
+  error: AppError | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -129,7 +121,7 @@ export class DownloadJob {
       bytesTotal: this.bytesTotal,
       throughput: seconds > 0 ? Math.round(fetched / seconds) : null,
       crc64: this.crc64,
-      error: this.error && problemOf(this.error),
+      error: this.error,
       createdAt: new Date(this.createdAt).toISOString(),
       startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
       finishedAt: this.finishedAt === null ? null : new Date(this.finishedAt).toISOString(),
@@ -146,10 +138,4 @@ function prefixCounts(progress: Readonly<PrefixProgress> | null): PrefixJobCount
     filesDeleted: progress?.filesDeleted ?? 0,
     failures: progress ? [...progress.failures] : [],
   };
-}
-
-/** The problem+json fields of the error, without a request id: a job outlives the request that started it. */
-function problemOf(err: AppError): JobProblem {
-  const { requestId: _requestId, ...problem } = problemBody(err, '');
-  return problem;
 }

@@ -300,6 +300,7 @@ async function fetchParts(
   // Every write settles before this returns: a failed job removes its files, and no late write may bring one back.
   await Promise.all([saver?.flushed(), flush?.idle()]);
   if (outer.aborted) throw outer.reason;
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker's failure, rethrown as it was caught
   if (failure !== undefined) throw failure;
 }
 

@@ -30,6 +30,7 @@ export function downloadPathProblem(path: string): string | undefined {
   if (path === '') return 'must not be empty';
   if (!path.isWellFormed()) return 'must be well-formed Unicode (no lone surrogate)';
   if (Buffer.byteLength(path) > MAX_PATH_BYTES) return `must be at most ${MAX_PATH_BYTES} bytes in UTF-8`;
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (/[\u0000-\u001f\u007f\\]/.test(path)) return 'must not contain control characters or backslashes';
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'must be relative to the download root';
   const segments = path.split('/');

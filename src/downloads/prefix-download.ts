@@ -65,8 +65,8 @@ export interface PrefixProgress {
 export interface PrefixListener {
   /** Called whenever a count changes; `progress` is the same object each time. */
   onProgress?(progress: Readonly<PrefixProgress>): void;
-  /** Bytes written, as DownloadListener.onBytes. */
-  onBytes?(n: number): void;
+  /** Bytes written, as DownloadListener.onBytes; a function property, since it is handed on unbound. */
+  onBytes?: (n: number) => void;
 }
 
 const MAX_FAILURES = 100;

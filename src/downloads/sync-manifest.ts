@@ -94,6 +94,7 @@ export class SyncManifest {
     }
     await this.save.flushed();
     await this.files.release(false);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the save's failure, rethrown as it was caught
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { commaList } from '../access-policy';
+import { commaList } from '../comma-list';
 
 /**
  * ALLOW_CIDRS: the networks that may connect at all, checked on the socket's

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestListener } from 'node:http';
-import type { HttpLimits } from '../config';
+import type { HttpLimits } from './limits';
 import { AppError } from '../errors';
 import { problemBody } from './problem';
 

@@ -9,24 +9,31 @@ import { AppError, ERRORS, isAppError, type ErrorCode } from '../errors';
 
 export const PROBLEM_TYPE_BASE = 'urn:oss-download-service:problem:';
 
-export interface ProblemBody {
+/** The problem+json fields of an error without a request id: a download job's error outlives the request that started it. */
+export interface ProblemFields {
   type: string;
   title: string;
   status: number;
   detail: string;
   code: ErrorCode;
+}
+
+export interface ProblemBody extends ProblemFields {
   requestId: string;
 }
 
-export function problemBody(err: AppError, requestId: string): ProblemBody {
+export function problemFields(err: AppError): ProblemFields {
   return {
     type: `${PROBLEM_TYPE_BASE}${err.code}`,
     title: ERRORS[err.code].title,
     status: err.status,
     detail: err.detail,
     code: err.code,
-    requestId,
   };
+}
+
+export function problemBody(err: AppError, requestId: string): ProblemBody {
+  return { ...problemFields(err), requestId };
 }
 
 export function sendProblem(req: Request, res: Response, err: AppError): void {

@@ -1,13 +1,12 @@
 import type { RequestHandler } from 'express';
-import { authenticateCallers } from '../auth/caller-access';
 import type { Authenticator } from '../auth/authenticator';
 import { ConcurrencyLimiter } from '../auth/concurrency-limiter';
-import type { HttpLimits } from '../config';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import type { CloseHook } from '../observability/request-context';
+import { authenticateCallers } from './authenticate-callers';
 import { cidrMatcher } from './cidr-allowlist';
-import { DEFAULT_HTTP_LIMITS } from './limits';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 import { peerAllowlist, readOnlyPaths, urlLengthLimit } from './request-guards';
 import { streamGuard } from './stream-guard';
 import type { TrustProxy } from './trust-proxy';
@@ -33,9 +32,6 @@ export interface SecurityLayer {
   before: RequestHandler[];
   /** For the request context: gives a request's stream slots back when its response closes. */
   releaseStreams: CloseHook;
-  /** Per-token cap on concurrent downloads: createApp hands it to the downloads routes (acquireDownloadSlot). */
-  downloadLimiter: ConcurrencyLimiter;
-  limits: HttpLimits;
 }
 
 export function securityLayer(options: SecurityOptions, metrics: Metrics): SecurityLayer {
@@ -53,19 +49,14 @@ export function securityLayer(options: SecurityOptions, metrics: Metrics): Secur
   );
   const before: RequestHandler[] = [urlLengthLimit(limits.maxUrlBytes)];
   if (options.allowCidrs) before.push(peerAllowlist(cidrMatcher(options.allowCidrs)));
-  const guard = streamGuard({ limiter: streams, perCaller: streamsPerCaller, stallTimeoutMs: limits.clientStallTimeoutMs, registry: metrics.registry });
+  const guard = streamGuard({ limiter: streams, perCaller: streamsPerCaller, stallTimeoutMs: limits.clientStallTimeoutMs, countDisconnected: metrics.countSlowClientDisconnected });
   before.push(
-    authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true, registry: metrics.registry }),
+    authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true, countCaller: metrics.countCaller }),
     readOnlyPaths(['/healthz', '/readyz', '/metrics']),
     guard.middleware,
   );
   return {
     before,
     releaseStreams: guard.release,
-    downloadLimiter: new ConcurrencyLimiter(
-      limits.maxDownloadsPerToken,
-      (name) => new AppError('TooManyRequests', `The caller ${name} already runs ${limits.maxDownloadsPerToken} downloads.`, { headers: { 'Retry-After': '5' } }),
-    ),
-    limits,
   };
 }

@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { Response } from 'express';
 import { Crc64, type Crc64Hasher } from '../crc64-choice';
-import type { StreamProgress } from '../observability/request-facts';
+import type { StreamOutcome, StreamProgress } from '../observability/request-context';
 import { Crc64MismatchError } from './crc64-verifier';
 
-export type StreamOutcome = 'complete' | 'client_aborted' | 'upstream_failed' | 'crc_mismatch';
 
 export interface StreamResult {
   outcome: StreamOutcome;

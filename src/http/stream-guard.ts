@@ -1,8 +1,7 @@
 import type { RequestHandler, Response } from 'express';
-import { Counter, type Registry } from 'prom-client';
 import { callerName } from '../auth/caller-access';
 import type { ConcurrencyLimiter } from '../auth/concurrency-limiter';
-import type { CloseHook, RequestContext, StreamSlot } from '../observability/request-context';
+import type { CloseHook, StreamSlot } from '../observability/request-context';
 
 /**
  * Limits on object streams, in front of GET /v1/objects/{bucket}/{key}:
@@ -28,7 +27,8 @@ export interface StreamGuardOptions {
   /** The per-caller cap (MAX_STREAMS_PER_TOKEN), keyed by token name. */
   perCaller: ConcurrencyLimiter;
   stallTimeoutMs: number;
-  registry: Registry;
+  /** Counts a caller disconnected for reading nothing (Metrics: slow_clients_disconnected_total). */
+  countDisconnected: () => void;
   now?: () => number;
 }
 
@@ -43,13 +43,8 @@ const OBJECT_PATH = /^\/v1\/objects\/[^/]+\/./s;
 const PROCESS_KEY = 'streams';
 
 export function streamGuard(options: StreamGuardOptions): StreamGuard {
-  const disconnected = new Counter({
-    name: 'slow_clients_disconnected_total',
-    help: 'Callers disconnected for reading nothing for CLIENT_STALL_TIMEOUT_SECONDS.',
-    registers: [options.registry],
-  });
   const watch = new StallWatch(options.stallTimeoutMs, options.now ?? Date.now, (res) => {
-    disconnected.inc();
+    options.countDisconnected();
     res.req.log?.warn({ stallTimeoutMs: options.stallTimeoutMs }, 'caller read nothing: disconnected');
   });
   return {
@@ -120,7 +115,7 @@ class StallWatch {
   private look(): void {
     const now = this.now();
     for (const res of this.open) {
-      const slot = (res.req.context as RequestContext).streamSlot as StreamSlot;
+      const slot = (res.req.context).streamSlot as StreamSlot;
       const written = res.socket?.bytesWritten ?? slot.written;
       if (!res.writableNeedDrain || written !== slot.written) {
         slot.written = written;

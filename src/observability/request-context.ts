@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
-import type { StreamProgress } from './request-facts';
+import { recordFirstByteTime } from './first-byte-time';
 
 /**
  * One object per request that every layer writes its facts to, and one
@@ -45,6 +44,15 @@ export interface ObjectFacts {
   prefix?: string;
 }
 
+/** How an object stream ended. */
+export type StreamOutcome = 'complete' | 'client_aborted' | 'upstream_failed' | 'crc_mismatch';
+
+/** Kept in the request context by the object routes while a body streams; `outcome` once it ended. */
+export interface StreamProgress {
+  bytes: number;
+  outcome?: StreamOutcome;
+}
+
 /** Which slots a stream holds, and what the slow-client watch knows about it. */
 export interface StreamSlot {
   /** The token caller whose per-caller slot is held; undefined in open mode. */
@@ -76,7 +84,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function useRequestContext(app: Express): CloseHook[] {
   const hooks: CloseHook[] = [];
-  recordFirstByte(app);
+  recordFirstByteTime(app);
 
   function onClose(this: Response): void {
     const req = this.req;
@@ -94,22 +102,4 @@ export function useRequestContext(app: Express): CloseHook[] {
     next();
   });
   return hooks;
-}
-
-/**
- * The time to first byte: Node writes the headers through writeHead, called
- * explicitly or from the first write()/end(). One override on this app's
- * response prototype, instead of a patched method per request.
- */
-function recordFirstByte(app: Express): void {
-  const writeHead = Object.getPrototypeOf(app.response).writeHead as ServerResponse['writeHead'];
-  Object.defineProperty(app.response, 'writeHead', {
-    configurable: true,
-    writable: true,
-    value: function writeHeadTimed(this: Response, ...args: unknown[]) {
-      const ctx = this.req?.context;
-      if (ctx !== undefined && ctx.firstByteAt === undefined) ctx.firstByteAt = performance.now();
-      return (writeHead as (...a: unknown[]) => Response).apply(this, args);
-    },
-  });
 }

@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
-import type { StreamOutcome } from '../http/stream-body';
-import type { RequestContext } from './request-context';
+import type { RequestContext, StreamOutcome } from './request-context';
 
 /**
  * What the request log line and the request metrics say about one request,
@@ -10,12 +9,6 @@ import type { RequestContext } from './request-context';
 
 /** How a request ended, as logs and metrics name it. */
 export type RequestOutcome = StreamOutcome;
-
-/** Kept in the request context by the object routes while a body streams; `outcome` once it ended. */
-export interface StreamProgress {
-  bytes: number;
-  outcome?: StreamOutcome;
-}
 
 /** Milliseconds from the request to its response headers; undefined when none went out. */
 export function timeToFirstByteMs(ctx: RequestContext): number | undefined {
@@ -44,7 +37,7 @@ export function bytesSent(ctx: RequestContext, res: Response): number {
 
 /** A bounded label: the route pattern, never the bucket or key the caller sent. */
 export function routeLabel(req: Request): string {
-  const path = req.route?.path;
+  const path = (req.route as { path?: unknown } | undefined)?.path; // Express types the matched route as any
   return typeof path === 'string' ? path : 'unmatched';
 }
 

@@ -24,7 +24,7 @@ interface ListBucketResult {
 }
 
 export function parseObjectListing(xml: string): ListPage {
-  const result = ((parser.parse(xml) as { ListBucketResult?: ListBucketResult }).ListBucketResult ?? {}) as ListBucketResult;
+  const result = ((parser.parse(xml) as { ListBucketResult?: ListBucketResult }).ListBucketResult ?? {});
   return {
     objects: (result.Contents ?? []).map((o) => ({
       key: o.Key ?? '',

@@ -47,7 +47,7 @@ export function decodeVersionCursor(cursor: string): VersionMarker {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((v) => typeof v === 'string')) {
-      return { keyMarker: parsed[0] as string, versionIdMarker: parsed[1] as string };
+      return { keyMarker: parsed[0], versionIdMarker: parsed[1] };
     }
   } catch {
     // fall through: not a cursor this service made

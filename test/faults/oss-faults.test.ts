@@ -49,7 +49,7 @@ describe('OSS faults', () => {
     ['a burst of 503 ServiceUnavailable', { kind: 'status', status: 503, code: 'ServiceUnavailable' }],
     ['connections reset before the headers', { kind: 'reset-before-headers' }],
   ] as const)('answers %s with 502 problems and serves the rest whole', async (name, spec) => {
-    const results = await underFault(name, { ...spec, times: 6 } as Fault, 12);
+    const results = await underFault(name, { ...spec, times: 6 }, 12);
     const verdicts = countVerdicts(results);
     expect(verdicts).toEqual({ ok: 6, broken: 0, '5xx': 6, wrong: 0, 'no-answer': 0 });
     expect(new Set(results.filter((r) => r.verdict === '5xx').map((r) => `${r.status} ${r.code}`))).toEqual(new Set(['502 UpstreamUnavailable']));

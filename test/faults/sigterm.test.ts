@@ -41,7 +41,8 @@ describe('SIGTERM under load', () => {
       Array.from({ length: IN_FLIGHT }, () => fetchAndJudge(`${stack.service.baseUrl}/v1/objects/${BUCKET}/${SLOW_KEY}`, { body: expected })),
     );
     await sending;
-    return streams;
+    // In an object: an async function returning the promise itself would wait for every stream to end.
+    return { streams };
   }
 
   /** Resolves once the service has logged that it is draining (bounded). */
@@ -54,7 +55,7 @@ describe('SIGTERM under load', () => {
   }
 
   it('finishes every in-flight stream, answers new requests 503 NotReady (or refuses them once closed), and exits 0', async () => {
-    const streams = await startStreams();
+    const { streams } = await startStreams();
     const exit = stack.service.stop('SIGTERM', 30_000);
     await drainStarted();
     const during = await runPool(20, 4, () =>

@@ -41,7 +41,7 @@ describe('checkpoints found at start (DOWNLOAD_RESUME_ON_START)', () => {
       allow,
       config: CONFIG,
       clock: stack.serviceClock,
-      logger: createLogger('warn', { write: (line: string) => logs.push(line) } as unknown as NodeJS.WritableStream),
+      logger: createLogger('warn', { write: (line: string) => logs.push(line) }),
       retry: { ...defaultRetryPolicy, sleep: async () => undefined },
     });
 

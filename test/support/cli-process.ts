@@ -35,8 +35,8 @@ export function runCli(args: string[], env: Record<string, string>, nodeArgs: st
   const child = spawn(process.execPath, [...nodeArgs, CLI_ENTRY, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((done) => {
     child.once('exit', (code, signal) => {
       // 'exit' can come before the pipes are drained; 'close' follows once they are.

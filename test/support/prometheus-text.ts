@@ -73,7 +73,7 @@ function parseLabels(text: string, fail: (why: string) => never): Record<string,
   while (rest !== '') {
     const match = LABEL.exec(rest);
     if (!match) fail('bad labels');
-    const [whole, name, raw] = match as RegExpExecArray;
+    const [whole, name, raw] = match;
     labels[name] = raw.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
     rest = rest.slice(whole.length);
   }

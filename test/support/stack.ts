@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from './manual-clock';
 import { buildService } from '../../src/compose';
 import { loadConfig, type DownloadsConfig } from '../../src/config';
 import type { DownloadManager } from '../../src/downloads/download-manager';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { AllowList } from '../../src/access-policy';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/compose';
 import { AppError } from '../../src/errors';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/compose';
 import { bearerToken, type Authenticator } from '../../src/auth/authenticator';
 import type { Principal } from '../../src/auth/token-file';
 import { ConfigError, loadConfig } from '../../src/config';

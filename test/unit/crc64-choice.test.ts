@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { createOssEmulator, type OssEmulator } from '../../emulators/oss/oss-emulator';
 import { StsRegistry } from '../../emulators/sts-registry';
-import { ManualClock } from '../../src/clock';
+import { ManualClock } from '../support/manual-clock';
 import { Crc64 as TypeScriptCrc64 } from '../../src/crc64';
 import { chooseCrc64, Crc64, crc64, crc64Choice, type Crc64Hasher } from '../../src/crc64-choice';
 import { LIBLZMA_SONAME, loadLzmaCrc64, nativeCrc64Class } from '../../src/crc64-native';

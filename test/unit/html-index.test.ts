@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/compose';
 import { escapeHtml, html } from '../../src/http/html';
 import { humanSize, INDEX_PAGE_CSP, listingPath, objectPath, renderIndexPage } from '../../src/http/html-index';
 import { INDEX_PAGE_STYLE, INDEX_PAGE_STYLE_HASH } from '../../src/http/index-page-style';

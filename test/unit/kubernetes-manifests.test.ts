@@ -7,7 +7,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/compose';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
@@ -56,7 +56,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** A strategic merge patch as far as these patches go: maps merge, everything else is replaced. */
 function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(patch)) {
-    if (isObject(value) && isObject(target[key])) mergePatch(target[key] as Record<string, unknown>, value);
+    if (isObject(value) && isObject(target[key])) mergePatch(target[key], value);
     else target[key] = value;
   }
 }

@@ -2,6 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { Lifecycle, type Schedule } from '../../src/lifecycle';
 import { problemHandler } from '../../src/http/problem';
+import { shutdownGate } from '../../src/http/shutdown-gate';
 
 /** Timers that fire only when the test moves time: no sleeps. */
 class ManualSchedule {
@@ -32,7 +33,7 @@ async function flush(): Promise<void> {
 
 function appWith(lifecycle: Lifecycle) {
   const app = express();
-  app.use(lifecycle.middleware);
+  app.use(shutdownGate(lifecycle));
   app.get('/readyz', (_req, res) => {
     res.status(lifecycle.draining ? 503 : 200).end();
   });
@@ -70,7 +71,7 @@ describe('Lifecycle: graceful shutdown', () => {
     const lifecycle = new Lifecycle({ graceMs: 0, drainMs: 20_000, schedule: timers.schedule });
     let finishRequest: () => void = () => undefined;
     const app = express();
-    app.use(lifecycle.middleware);
+    app.use(shutdownGate(lifecycle));
     app.get('/slow', (_req, res) => {
       finishRequest = () => res.end('done');
     });

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { parseAllowList } from '../../src/access-policy';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/compose';
 import { bearerToken, type Authenticator } from '../../src/auth/authenticator';
 import type { Principal } from '../../src/auth/token-file';
 import { AppError } from '../../src/errors';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/compose';
 import { bearerToken, type Authenticator } from '../../src/auth/authenticator';
 import type { Principal } from '../../src/auth/token-file';
 import { AppError } from '../../src/errors';

@@ -4,7 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { Response } from 'express';
 import { crc64 } from '../../src/crc64-choice';
 import { streamBody, type StreamResult } from '../../src/http/stream-body';
-import type { StreamProgress } from '../../src/observability/request-facts';
+import type { StreamProgress } from '../../src/observability/request-context';
 
 /**
  * streamBody on a real loopback connection: each test hands the server's
@@ -16,7 +16,7 @@ async function relay(
 ) {
   let settled!: (r: { result: StreamResult; progress: StreamProgress; counted: number; body: Readable }) => void;
   const outcome = new Promise<{ result: StreamResult; progress: StreamProgress; counted: number; body: Readable }>((resolve) => (settled = resolve));
-  const server = http.createServer(async (_req, res) => {
+  const serve = async (res: http.ServerResponse) => {
     res.setHeader('content-length', '10');
     await options.beforeStream?.(res);
     const body = makeBody();
@@ -24,7 +24,9 @@ async function relay(
     let counted = 0;
     const result = await streamBody(body, res as unknown as Response, { progress, onBytes: (n) => (counted += n), expectedCrc64: options.expectedCrc64 });
     settled({ result, progress, counted, body });
-  });
+  };
+  // Fire and forget: the test reads the outcome through `settled`.
+  const server = http.createServer((_req, res) => void serve(res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { port, outcome, close: () => new Promise((resolve) => server.close(resolve)) };

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { createApp } from '../../src/app';
+import { createApp } from '../../src/compose';
 import type { Principal } from '../../src/auth/token-file';
 import { DEFAULT_HTTP_LIMITS } from '../../src/http/limits';
 import { createLogger } from '../../src/logger';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import { createApp } from '../../../src/app';
+import { createApp } from '../../../src/compose';
 import { bearerToken, TokenFileAuthenticator } from '../../../src/auth/authenticator';
 import { formatTokenLine } from '../../../src/auth/token-file';
 import { generateToken, hashToken } from '../../../src/auth/tokens';

@@ -1,6 +1,7 @@
 import express from 'express';
 import request from 'supertest';
-import { authenticateCallers, callerOwner, requireDownloadPath, requireScope } from '../../../src/auth/caller-access';
+import { callerOwner, requireDownloadPath, requireScope } from '../../../src/auth/caller-access';
+import { authenticateCallers } from '../../../src/http/authenticate-callers';
 import type { Authenticator } from '../../../src/auth/authenticator';
 import type { Principal } from '../../../src/auth/token-file';
 import { problemHandler } from '../../../src/http/problem';

@@ -1,3 +1,4 @@
+import { jobBody } from '../../../routes/downloads';
 import { DownloadJob } from '../../../src/downloads/download-job';
 import { AppError } from '../../../src/errors';
 
@@ -18,11 +19,11 @@ describe('DownloadJob.view', () => {
     expect(new DownloadJob('id-2', REQUEST, 0).view(5000)).toMatchObject({ state: 'queued', throughput: null, startedAt: null });
   });
 
-  it('shows its error as problem+json fields, without a request id', async () => {
+  it('is shown by the API with its error as problem+json fields, without a request id', async () => {
     const job = new DownloadJob('id-3', REQUEST, 0);
     job.finish('failed', 10, new AppError('InsufficientStorage', 'needs 10 more bytes'));
     await job.done;
-    expect(job.view(10).error).toEqual({
+    expect(jobBody(job, 10).error).toEqual({
       type: 'urn:oss-download-service:problem:InsufficientStorage',
       title: 'Not enough free disk space for the download',
       status: 507,

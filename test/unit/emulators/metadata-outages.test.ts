@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 import { StsRegistry } from '../../../emulators/sts-registry';
 import { createMetadataEmulator, type MetadataEmulator } from '../../../emulators/metadata/metadata-emulator';
 import { httpRequest, type HttpAnswer } from '../../support/http-request';

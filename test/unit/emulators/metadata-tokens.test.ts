@@ -1,4 +1,4 @@
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 import { StsRegistry } from '../../../emulators/sts-registry';
 import { createMetadataEmulator, type MetadataEmulator } from '../../../emulators/metadata/metadata-emulator';
 

@@ -3,7 +3,7 @@ import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { type RawResponse, sendRaw } from '../../../emulators/oss/raw-request';
 import { createOssEmulator, type OssEmulator, type RecordedRequest } from '../../../emulators/oss/oss-emulator';
 import { type IssuedCredential, StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const BUCKET = 'media-bucket';
 const HOUR = 60 * 60 * 1000;
@@ -29,7 +29,7 @@ describe('OSS emulator: authentication and policy, through the real ali-oss clie
   afterEach(() => emulator.close());
 
   function client(triple: Pick<IssuedCredential, 'accessKeyId' | 'accessKeySecret' | 'securityToken'>, signature: 'v1' | 'v4'): OSS {
-    return new OSS(aliOssOptions(emulator, BUCKET, triple, signature) as unknown as OSS.Options);
+    return new OSS(aliOssOptions(emulator, BUCKET, triple, signature));
   }
 
   describe.each(['v1', 'v4'] as const)('signature %s', (signature) => {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { createOssEmulator, type OssEmulator, type RecordedRequest } from '../../../emulators/oss/oss-emulator';
 import { StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const BUCKET = 'media-bucket';
 const SIZE = 300_000;
@@ -22,7 +22,7 @@ describe('OSS emulator: fault injection and request records', () => {
     emulator.createBucket(BUCKET);
     emulator.putGeneratedObject(BUCKET, 'gen.bin', SIZE, 9);
     emulator.allow('reader-role', BUCKET);
-    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4') as unknown as OSS.Options);
+    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4'));
   });
 
   afterEach(() => emulator.close());

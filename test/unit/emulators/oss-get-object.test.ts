@@ -5,7 +5,7 @@ import { BLOCK_LENGTH } from '../../../emulators/oss/generated-object';
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { sendRaw } from '../../../emulators/oss/raw-request';
 import { StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 import { crc64 } from '../../../src/crc64';
 
 const BUCKET = 'media-bucket';
@@ -32,7 +32,7 @@ describe('OSS emulator: GetObject and HeadObject, through the real ali-oss clien
     });
     const credential = sts.issue('reader-role', 60 * 60 * 1000);
     emulator.allow('reader-role', BUCKET);
-    oss = new OSS(aliOssOptions(emulator, BUCKET, credential, 'v4') as unknown as OSS.Options);
+    oss = new OSS(aliOssOptions(emulator, BUCKET, credential, 'v4'));
   });
 
   afterEach(() => emulator.close());
@@ -81,7 +81,7 @@ describe('OSS emulator: GetObject and HeadObject, through the real ali-oss clien
     });
 
     it('ignores Range on HEAD, describing the whole object', async () => {
-      const head = await oss.head('fox.txt', { headers: { Range: 'bytes=0-1' } } as OSS.HeadObjectOptions);
+      const head = await oss.head('fox.txt', { headers: { Range: 'bytes=0-1' } });
 
       expect(emulator.requests[0].headers.range).toBe('bytes=0-1');
       expect(head.status).toBe(200);
@@ -196,7 +196,7 @@ describe('OSS emulator: GetObject and HeadObject, through the real ali-oss clien
   describe('errors', () => {
     it('keeps NoSuchKey and NoSuchBucket apart, though ali-oss calls every bodiless 404 NoSuchKey', async () => {
       const anyKey = { accessKeyId: 'k', accessKeySecret: 's', securityToken: '' };
-      const otherBucket = new OSS(aliOssOptions(emulator, 'no-such-bucket', anyKey) as unknown as OSS.Options);
+      const otherBucket = new OSS(aliOssOptions(emulator, 'no-such-bucket', anyKey));
 
       await expect(oss.head('missing.txt')).rejects.toMatchObject({ status: 404, code: 'NoSuchKey' });
       await expect(otherBucket.listV2({}, {})).rejects.toMatchObject({ status: 404, code: 'NoSuchBucket', ecCode: '0015-00000101' });

@@ -3,7 +3,7 @@ import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { sendRaw } from '../../../emulators/oss/raw-request';
 import { StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const BUCKET = 'media-bucket';
 const KEYS = ['a.txt', 'logs/2026/01.log', 'logs/2026/02.log', 'logs/2027/01.log', 'logs/readme', 'photos/cat.jpg', 'z & <odd>.txt'];
@@ -21,7 +21,7 @@ describe('OSS emulator: listings, through the real ali-oss client', () => {
     emulator.createBucket(BUCKET);
     for (const key of [...KEYS].reverse()) emulator.putObject(BUCKET, key, `body of ${key}`);
     emulator.allow('reader-role', BUCKET);
-    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4') as unknown as OSS.Options);
+    oss = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('reader-role', 3_600_000), 'v4'));
   });
 
   afterEach(() => emulator.close());
@@ -120,7 +120,7 @@ describe('OSS emulator: listings, through the real ali-oss client', () => {
   describe('policy', () => {
     it('allows listing a prefix the grant covers and refuses one it does not', async () => {
       emulator.allow('logs-role', BUCKET, 'logs/');
-      const logsOnly = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('logs-role', 3_600_000), 'v1') as unknown as OSS.Options);
+      const logsOnly = new OSS(aliOssOptions(emulator, BUCKET, sts.issue('logs-role', 3_600_000), 'v1'));
 
       const listed = await logsOnly.listV2({ prefix: 'logs/2026/' }, {});
 

@@ -1,6 +1,6 @@
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { type IssuedCredential, StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 import type { CredentialsProvider, StsCredentials } from '../../../src/credentials/credentials-provider';
 import { AliOssUrlSigner } from '../../../src/oss/ali-oss-url-signer';
 

@@ -2,7 +2,7 @@ import OSS from 'ali-oss';
 import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { BucketLocations, createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { type IssuedCredential, StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -28,7 +28,7 @@ describe('OSS emulator: two regions on two ports', () => {
 
   afterEach(() => Promise.all([hangzhou.close(), shanghai.close()]));
 
-  const client = (emulator: OssEmulator, bucket: string) => new OSS(aliOssOptions(emulator, bucket, credential, 'v4') as unknown as OSS.Options);
+  const client = (emulator: OssEmulator, bucket: string) => new OSS(aliOssOptions(emulator, bucket, credential, 'v4'));
 
   it("serves a bucket at its own region's endpoint, signed for that region", async () => {
     await start();

@@ -3,7 +3,7 @@ import { aliOssOptions } from '../../../emulators/oss/client-options';
 import { sendRaw } from '../../../emulators/oss/raw-request';
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { type IssuedCredential, StsRegistry } from '../../../emulators/sts-registry';
-import { ManualClock } from '../../../src/clock';
+import { ManualClock } from '../../support/manual-clock';
 
 const BUCKET = 'versioned-bucket';
 const HOUR = 60 * 60 * 1000;
@@ -26,7 +26,7 @@ describe('OSS emulator: versioning, through the real ali-oss client', () => {
 
   afterEach(() => emulator.close());
 
-  const client = (signature: 'v1' | 'v4') => new OSS(aliOssOptions(emulator, BUCKET, credential, signature) as unknown as OSS.Options);
+  const client = (signature: 'v1' | 'v4') => new OSS(aliOssOptions(emulator, BUCKET, credential, signature));
 
   describe.each(['v1', 'v4'] as const)('signature %s', (signature) => {
     it('serves the latest version by default and an older one by versionId, each with x-oss-version-id', async () => {

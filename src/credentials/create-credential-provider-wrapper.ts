@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import type { CredentialsConfig } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { createCredentialSource } from './alibaba-credential-source';
+import { createAlibabaCredentialSource } from './alibaba-credential-source';
 import { CredentialProviderWrapper, type CredentialSource, type RefreshEvent } from './credentials-provider';
 
 /**
@@ -10,11 +10,11 @@ import { CredentialProviderWrapper, type CredentialSource, type RefreshEvent } f
  * @alicloud/credentials source behind the wrapper, with refreshes logged (the
  * source and the expiry, never the secrets) and counted.
  */
-export function createCredentialsProvider(
+export function createCredentialProviderWrapper(
   config: CredentialsConfig,
   deps: { clock: Clock; logger: Logger; metrics: Metrics; source?: CredentialSource },
 ): CredentialProviderWrapper {
-  const source = deps.source ?? createCredentialSource(config);
+  const source = deps.source ?? createAlibabaCredentialSource(config);
   const provider = new CredentialProviderWrapper(source, {
     clock: deps.clock,
     expiryMarginMs: config.expiryMarginMs,
