@@ -1,42 +1,33 @@
 import { constants, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sandboxTree } from '../../support/sandbox-tree';
 import { DirectoryHandle } from '../../../src/downloads/directory-handle';
 import { JobFolders } from '../../../src/downloads/job-folders';
 
 /** The folders a prefix job holds open, and the folder operations its files use, against a tree a local writer changes. */
 describe('JobFolders', () => {
-  let sandbox: string;
-  let root: string;
-  let outside: string;
-  beforeEach(() => {
-    sandbox = mkdtempSync(path.join(tmpdir(), 'job-folders-'));
-    root = path.join(sandbox, 'root');
-    outside = path.join(sandbox, 'outside');
-    mkdirSync(root);
-    mkdirSync(outside);
-  });
-  afterEach(() => rmSync(sandbox, { recursive: true, force: true }));
+  const tree = sandboxTree('job-folders');
 
   const openFds = () => readdirSync('/proc/self/fd').length;
 
   it('opens each folder once for all the files in it', async () => {
-    const folders = new JobFolders(root);
+    const folders = new JobFolders(tree.root);
     const before = openFds();
     const targets = await Promise.all(Array.from({ length: 20 }, (_, i) => folders.target(`job/a/f${i}.bin`)));
     expect(new Set(targets.map((t) => t.dir)).size).toBe(1);
-    expect(openFds() - before).toBe(3); // the root, job and job/a
+    expect(openFds() - before).toBe(3); // the tree.root, job and job/a
     await Promise.all(targets.map((t) => t.release(false)));
     await folders.close();
     expect(openFds()).toBe(before);
   });
 
   it('keeps writing into the folder it opened after that folder is swapped for a symlink to outside', async () => {
-    const folders = new JobFolders(root);
+    const folders = new JobFolders(tree.root);
     const first = await folders.target('models/a.bin');
     await first.release(false);
-    renameSync(path.join(root, 'models'), path.join(root, 'moved'));
-    symlinkSync(outside, path.join(root, 'models'));
+    renameSync(path.join(tree.root, 'models'), path.join(tree.root, 'moved'));
+    symlinkSync(tree.outside, path.join(tree.root, 'models'));
 
     const second = await folders.target('models/b.bin');
     const file = await second.dir.createFile(second.name, constants.O_WRONLY);
@@ -45,36 +36,36 @@ describe('JobFolders', () => {
     await second.release(false);
     await folders.close();
 
-    expect(readdirSync(outside)).toEqual([]);
-    expect(readFileSync(path.join(root, 'moved', 'b.bin'), 'utf8')).toBe('bytes');
+    expect(readdirSync(tree.outside)).toEqual([]);
+    expect(readFileSync(path.join(tree.root, 'moved', 'b.bin'), 'utf8')).toBe('bytes');
   });
 
   it('refuses a folder on the path that is a symlink, and tries again for the next file', async () => {
-    symlinkSync(outside, path.join(root, 'link'));
-    const folders = new JobFolders(root);
+    symlinkSync(tree.outside, path.join(tree.root, 'link'));
+    const folders = new JobFolders(tree.root);
     await expect(folders.target('link/f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
-    rmSync(path.join(root, 'link'));
+    rmSync(path.join(tree.root, 'link'));
     const files = await folders.target('link/f.bin');
-    expect(existsSync(path.join(root, 'link'))).toBe(true);
+    expect(existsSync(path.join(tree.root, 'link'))).toBe(true);
     await files.release(false);
     await folders.close();
-    expect(readdirSync(outside)).toEqual([]);
+    expect(readdirSync(tree.outside)).toEqual([]);
   });
 
   it('removes at close the folders it created that stayed empty, and nothing else', async () => {
-    mkdirSync(path.join(root, 'job'));
-    const folders = new JobFolders(root);
+    mkdirSync(path.join(tree.root, 'job'));
+    const folders = new JobFolders(tree.root);
     const kept = await folders.target('job/kept/f.bin');
-    writeFileSync(path.join(root, 'job/kept/f.bin'), 'x');
+    writeFileSync(path.join(tree.root, 'job/kept/f.bin'), 'x');
     const failed = await folders.target('job/failed/deeper/f.bin');
     await Promise.all([kept.release(false), failed.release(true)]);
-    expect(existsSync(path.join(root, 'job/failed/deeper'))).toBe(true); // until the job ends
+    expect(existsSync(path.join(tree.root, 'job/failed/deeper'))).toBe(true); // until the job ends
     await folders.close();
-    expect(readdirSync(path.join(root, 'job')).sort()).toEqual(['kept']);
+    expect(readdirSync(path.join(tree.root, 'job')).sort()).toEqual(['kept']);
   });
 
   it('holds at most 64 idle folders open, opening a closed one again when a file needs it', async () => {
-    const folders = new JobFolders(root);
+    const folders = new JobFolders(tree.root);
     const before = openFds();
     for (let i = 0; i < 100; i++) await (await folders.target(`job/d${i}/f.bin`)).release(false);
     expect(openFds() - before).toBeLessThanOrEqual(64);
