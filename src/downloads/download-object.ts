@@ -197,7 +197,7 @@ async function fetchAndPublish(
   };
   // Without a checkpoint nothing at the temporary name is worth keeping: a new file, never one found there.
   const { dir, temp } = spec.files;
-  const file = checkpoint ? await dir.openFile(temp, constants.O_RDWR) : await dir.createFile(temp, constants.O_RDWR);
+  const file = checkpoint ? await dir.openFile(temp, constants.O_RDWR | constants.O_CREAT) : await dir.createFile(temp, constants.O_RDWR);
   try {
     if (checkpoint) await verifyRecordedParts(file, plan, record);
     else if (plan.length > 1) await file.truncate(object.size); // parts land at their offsets; a resume checks the size
