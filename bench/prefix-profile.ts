@@ -6,6 +6,10 @@
  * separately, so a rate can be judged for the service alone.
  * PROFILE_DIR=dir adds `node --cpu-prof` of the service (written at exit).
  * PROFILE_PARALLELISM sets DOWNLOAD_FILES_PARALLELISM (default 8).
+ * PROFILE_BEFORE_ENTRY=path/to/older/dist/src/server.js measures an older
+ * build beside this one, in interleaved rounds on the same emulator.
+ * PROFILE_STRACE=1 prints each job's system calls (strace -c -f);
+ * PROFILE_THREADS=1 each thread's CPU. UV_THREADPOOL_SIZE is passed on to the services.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -23,48 +27,58 @@ async function main(): Promise<void> {
   const emulators = await startEmulators();
   for (let i = 0; i < files; i++) emulators.oss.putGeneratedObject(BUCKET, `small/${String(i).padStart(4, '0')}.bin`, 64 * 1024, i + 1);
   const profileDir = process.env.PROFILE_DIR;
-  const service = await startService(
-    {
-      ...emulators.serviceEnv({ LOG_LEVEL: 'warn', DOWNLOAD_ROOT: work, DOWNLOAD_ROOT_SHARED: 'true' }),
-      DOWNLOAD_FILES_PARALLELISM: process.env.PROFILE_PARALLELISM ?? '8',
-    },
-    { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] },
-  );
+  const env = {
+    ...emulators.serviceEnv({ LOG_LEVEL: 'warn', DOWNLOAD_ROOT: work, DOWNLOAD_ROOT_SHARED: 'true' }),
+    DOWNLOAD_FILES_PARALLELISM: process.env.PROFILE_PARALLELISM ?? '8',
+    ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
+  };
+  const services: Array<{ name: string; service: Child }> = [
+    { name: 'this build', service: await startService(env, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] }) },
+  ];
+  const beforeEntry = process.env.PROFILE_BEFORE_ENTRY;
+  if (beforeEntry) services.push({ name: 'older build', service: await startService(env, { entry: beforeEntry }) });
   try {
-    await job(service, 'warm-up');
-    rmSync(path.join(work, 'warm-up'), { recursive: true });
+    for (const { service } of services) {
+      await job(service, 'warm-up');
+      rmSync(path.join(work, 'warm-up'), { recursive: true });
+    }
     for (let round = 0; round < rounds; round++) {
-      const strace = process.env.PROFILE_STRACE ? await traceSystemCalls(service.pid) : undefined;
-      const before = threads(service.pid);
-      const emulatorBefore = process.cpuUsage();
-      const start = performance.now();
-      await job(service, 'p');
-      const seconds = (performance.now() - start) / 1000;
-      const emulator = process.cpuUsage(emulatorBefore);
-      const after = threads(service.pid);
-      if (strace) process.stdout.write(await strace());
-      rmSync(path.join(work, 'p'), { recursive: true });
-      const byKind = new Map<string, number>();
-      for (const [tid, t] of after) {
-        const used = t.seconds - (before.get(tid)?.seconds ?? 0);
-        byKind.set(t.kind, (byKind.get(t.kind) ?? 0) + used);
+      for (const { name, service } of services) {
+        process.stdout.write(`round ${round + 1}, ${name}: ${await measuredJob(service, work, files)}\n`);
       }
-      if (process.env.PROFILE_THREADS) {
-        for (const [tid, t] of after) process.stdout.write(`  ${tid} ${t.kind} start ${t.start} ${(((t.seconds - (before.get(tid)?.seconds ?? 0)) * 1000) / files).toFixed(2)} ms\n`);
-      }
-      const perFile = (s: number) => `${((s * 1000) / files).toFixed(2)} ms`;
-      const total = [...byKind.values()].reduce((a, b) => a + b, 0);
-      const parts = [...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([k, s]) => `${k} ${perFile(s)}`);
-      process.stdout.write(
-        `round ${round + 1}: ${(files / seconds).toFixed(0)} files/s; CPU per file: service ${perFile(total)} (${parts.join(', ')}), ` +
-          `emulator ${perFile((emulator.user + emulator.system) / 1e6)}; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
-      );
     }
   } finally {
-    await service.stop();
+    await Promise.all(services.map(({ service }) => service.stop()));
     rmSync(work, { recursive: true, force: true });
     await emulators.close();
   }
+}
+
+/** One prefix job into a fresh folder, and what it cost per file. */
+async function measuredJob(service: Child, work: string, files: number): Promise<string> {
+  const strace = process.env.PROFILE_STRACE ? await traceSystemCalls(service.pid) : undefined;
+  const before = threads(service.pid);
+  const emulatorBefore = process.cpuUsage();
+  const start = performance.now();
+  await job(service, 'p');
+  const seconds = (performance.now() - start) / 1000;
+  const emulator = process.cpuUsage(emulatorBefore);
+  const after = threads(service.pid);
+  if (strace) process.stdout.write(await strace());
+  rmSync(path.join(work, 'p'), { recursive: true });
+  const byKind = new Map<string, number>();
+  for (const [tid, t] of after) {
+    const used = t.seconds - (before.get(tid)?.seconds ?? 0);
+    byKind.set(t.kind, (byKind.get(t.kind) ?? 0) + used);
+    if (process.env.PROFILE_THREADS) process.stdout.write(`  ${tid} ${t.kind} started at tick ${t.start}: ${((used * 1000) / files).toFixed(2)} ms per file\n`);
+  }
+  const perFile = (s: number) => `${((s * 1000) / files).toFixed(2)} ms`;
+  const total = [...byKind.values()].reduce((a, b) => a + b, 0);
+  const parts = [...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([k, s]) => `${k} ${perFile(s)}`);
+  return (
+    `${(files / seconds).toFixed(0)} files/s; CPU per file: service ${perFile(total)} (${parts.join(', ')}), ` +
+    `emulator ${perFile((emulator.user + emulator.system) / 1e6)}; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`
+  );
 }
 
 /** CPU seconds so far of each thread of `pid`, named by what it is. */
