@@ -70,14 +70,18 @@ async function measuredJob(service: Child, work: string, files: number): Promise
   for (const [tid, t] of after) {
     const used = t.seconds - (before.get(tid)?.seconds ?? 0);
     byKind.set(t.kind, (byKind.get(t.kind) ?? 0) + used);
-    if (process.env.PROFILE_THREADS) process.stdout.write(`  ${tid} ${t.kind} started at tick ${t.start}: ${((used * 1000) / files).toFixed(2)} ms per file\n`);
+    if (process.env.PROFILE_THREADS)
+      process.stdout.write(`  ${tid} ${t.kind} started at tick ${t.start}: ${((used * 1000) / files).toFixed(2)} ms per file\n`);
   }
   const perFile = (s: number) => `${((s * 1000) / files).toFixed(2)} ms`;
   const total = [...byKind.values()].reduce((a, b) => a + b, 0);
   const parts = [...byKind.entries()].sort((a, b) => b[1] - a[1]).map(([k, s]) => `${k} ${perFile(s)}`);
   return (
     `${(files / seconds).toFixed(0)} files/s; CPU per file: service ${perFile(total)} (${parts.join(', ')}), ` +
-    `emulator ${perFile((emulator.user + emulator.system) / 1e6)}; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`
+    `emulator ${perFile((emulator.user + emulator.system) / 1e6)}; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`
   );
 }
 

@@ -76,7 +76,8 @@ export class JobFolders {
 
   private async acquire(path: string): Promise<{ slot: Slot; dir: DirectoryHandle }> {
     let slot = this.slots.get(path);
-    if (slot) this.slots.delete(path); // inserted again below: most recently used last
+    if (slot)
+      this.slots.delete(path); // inserted again below: most recently used last
     else slot = this.open(path);
     this.slots.set(path, slot);
     slot.users += 1;
