@@ -13,13 +13,19 @@
  *   (GET /v1/objects/...), 8 at a time: a well-known parallel downloader on
  *   the same path, without verification or fsync.
  * Every job ends with every file's CRC64 verified (the job fails otherwise).
+ *
+ * The service and the OSS emulator (this process) share the machine's CPUs,
+ * so each run also records the CPU each used per file (/proc/PID/stat for
+ * the service, process.cpuUsage for the emulator): a job bound by CPU is
+ * judged for the service alone from its own share (bench/prefix-profile.ts
+ * splits it further, by thread).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BUCKET, startEmulators } from './lib/emulators';
-import { startService, type Child } from './lib/processes';
+import { cpuSeconds, startService, type Child } from './lib/processes';
 import { prependRun } from './lib/results-file';
 import { summarize, type Summary } from './lib/stats';
 
@@ -38,6 +44,20 @@ interface SetFigures {
   parallel: Summary;
   serial: Summary;
   aria2: Summary;
+  /** CPU milliseconds per file, medians over the rounds. */
+  cpu: { parallel: CpuPerFile; serial: CpuPerFile };
+}
+
+interface CpuPerFile {
+  service: number;
+  emulator: number;
+}
+
+/** One timed run: its seconds, and the CPU seconds the service and the emulator used. */
+interface Run {
+  seconds: number;
+  service: number;
+  emulator: number;
 }
 
 async function main(): Promise<void> {
@@ -60,14 +80,19 @@ async function main(): Promise<void> {
     rmSync(path.join(work, 'warm-up'), { recursive: true });
     const figures: SetFigures[] = [];
     for (const set of sets) {
-      const runs = { parallel: [] as number[], serial: [] as number[], aria2: [] as number[] };
+      const runs = { parallel: [] as Run[], serial: [] as Run[], aria2: [] as Run[] };
       for (let round = 0; round < rounds; round++) {
         log(`${set.name}, round ${round + 1} of ${rounds} ...`);
-        runs.parallel.push(await fresh(work, 'p', () => prefixJob(parallelService, set.prefix, 'p')));
-        runs.serial.push(await fresh(work, 's', () => prefixJob(serialService, set.prefix, 's')));
-        runs.aria2.push(await fresh(work, 'a', () => aria2(parallelService, set, path.join(work, 'a'))));
+        runs.parallel.push(await fresh(work, 'p', parallelService, () => prefixJob(parallelService, set.prefix, 'p')));
+        runs.serial.push(await fresh(work, 's', serialService, () => prefixJob(serialService, set.prefix, 's')));
+        runs.aria2.push(await fresh(work, 'a', parallelService, () => aria2(parallelService, set, path.join(work, 'a'))));
       }
-      figures.push({ set, parallel: summarize(runs.parallel), serial: summarize(runs.serial), aria2: summarize(runs.aria2) });
+      const seconds = (r: Run[]) => summarize(r.map((x) => x.seconds));
+      const cpu = (r: Run[]) => ({
+        service: (summarize(r.map((x) => x.service)).median * 1000) / set.files,
+        emulator: (summarize(r.map((x) => x.emulator)).median * 1000) / set.files,
+      });
+      figures.push({ set, parallel: seconds(runs.parallel), serial: seconds(runs.serial), aria2: seconds(runs.aria2), cpu: { parallel: cpu(runs.parallel), serial: cpu(runs.serial) } });
     }
     const run = report(figures, rounds);
     prependRun(RESULTS_FILE, RESULTS_TITLE, run);
@@ -79,14 +104,18 @@ async function main(): Promise<void> {
   }
 }
 
-/** Times `run` with the folder `name` under `work` absent before and removed after: every round downloads every file. */
-async function fresh(work: string, name: string, run: () => Promise<void>): Promise<number> {
+/** Times `run` with the folder `name` under `work` absent before and removed after (every round downloads every file), and the CPU `service` and this process used meanwhile. */
+async function fresh(work: string, name: string, service: Child, run: () => Promise<void>): Promise<Run> {
   rmSync(path.join(work, name), { recursive: true, force: true });
+  const serviceBefore = cpuSeconds(service.pid);
+  const emulatorBefore = process.cpuUsage();
   const start = performance.now();
   await run();
   const seconds = (performance.now() - start) / 1000;
+  const emulator = process.cpuUsage(emulatorBefore);
+  const used = { seconds, service: cpuSeconds(service.pid) - serviceBefore, emulator: (emulator.user + emulator.system) / 1e6 };
   rmSync(path.join(work, name), { recursive: true, force: true });
-  return seconds;
+  return used;
 }
 
 async function prefixJob(service: Child, prefix: string, folder: string): Promise<void> {
@@ -123,6 +152,7 @@ function aria2(service: Child, set: Set, dir: string): Promise<void> {
 }
 
 function report(figures: SetFigures[], rounds: number): string {
+  const cores = os.cpus().length;
   const rows = figures.flatMap(({ set, parallel, serial, aria2 }) => {
     const mib = (set.files * set.bytes) / MiB;
     const rate = (s: Summary) => `${(set.files / s.median).toFixed(0)} files/s, ${(mib / s.median).toFixed(0)} MiB/s (min time ${s.min.toFixed(2)} s, median ${s.median.toFixed(2)} s)`;
@@ -132,10 +162,23 @@ function report(figures: SetFigures[], rounds: number): string {
       [`${set.name}: aria2c -i through the service, -j 8`, rate(aria2), `the job at ${(aria2.median / parallel.median).toFixed(2)}x aria2c's rate (min ${(aria2.min / parallel.min).toFixed(2)}x)`, ''],
     ];
   });
+  const cpuRows = figures.map(({ set, serial, cpu }) => {
+    const serialRate = set.files / serial.median;
+    // The rate the service's own CPU allows on every core, with the emulator elsewhere, against the serial job measured here.
+    const serviceBound = (cores * 1000) / cpu.parallel.service;
+    return [
+      set.name,
+      `${cpu.parallel.service.toFixed(2)} ms`,
+      `${cpu.parallel.emulator.toFixed(2)} ms`,
+      `${cpu.serial.service.toFixed(2)} ms`,
+      `${cpu.serial.emulator.toFixed(2)} ms`,
+      `${serviceBound.toFixed(0)} files/s, ${(serviceBound / serialRate).toFixed(2)}x the serial job`,
+    ];
+  });
   return [
     `## Run of ${new Date().toISOString()}`,
     '',
-    `\`npm run bench:prefix\` on ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${rounds} interleaved rounds.`,
+    `\`npm run bench:prefix\` on ${cores} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${rounds} interleaved rounds.`,
     'Two built services (DOWNLOAD_FILES_PARALLELISM 8 and 1) in child processes, the OSS emulator in the benchmark process, all sharing the CPUs.',
     'Every job verifies each file\'s CRC64 and fsyncs it and its folder; aria2c does neither, so it is the faster side by construction.',
     `Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}.`,
@@ -143,6 +186,12 @@ function report(figures: SetFigures[], rounds: number): string {
     '| what | measured (median) | ratio in the same run | goal (issue 12) |',
     '| --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    `CPU per file (medians), and the rate the parallel job's service CPU alone would allow on ${cores} cores:`,
+    '',
+    '| set | service, 8 at once | emulator, 8 at once | service, serial | emulator, serial | service-bound rate |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...cpuRows.map((r) => `| ${r.join(' | ')} |`),
     '',
   ].join('\n');
 }

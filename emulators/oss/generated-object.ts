@@ -12,19 +12,41 @@ import type { ObjectContent } from './object-content';
 export const BLOCK_LENGTH = 1_000_003;
 
 const blocks = new Map<number, Buffer>();
-const MAX_CACHED_BLOCKS = 8;
+/**
+ * An object smaller than a block caches only its own bytes: a thousand
+ * objects of 64 KiB fit (a prefix benchmark reads each once per round; the
+ * emulator's CPU shares the machine with the service it measures).
+ */
+const MAX_CACHED_BYTES = 96 * BLOCK_LENGTH;
+let cachedBytes = 0;
 
-/** AES-128-CTR over zeros: deterministic, fast (native), and patternless. */
-function block(seed: number): Buffer {
-  let cached = blocks.get(seed);
-  if (cached === undefined) {
-    const key = createHash('sha256').update(`oss-emulator-block:${seed}`).digest().subarray(0, 16);
-    const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
-    cached = Buffer.concat([cipher.update(Buffer.alloc(BLOCK_LENGTH)), cipher.final()]);
-    if (blocks.size >= MAX_CACHED_BLOCKS) blocks.delete(blocks.keys().next().value as number);
+/**
+ * The first `length` bytes (at most BLOCK_LENGTH) of the seed's block:
+ * AES-128-CTR over zeros, deterministic, fast (native) and patternless. A CTR
+ * keystream's prefix does not depend on how much of it is made, so an object
+ * of 64 KiB costs 64 KiB of keystream, not a whole block (a prefix of a
+ * thousand small objects, each its own seed, made a megabyte per GET).
+ */
+function block(seed: number, length: number): Buffer {
+  const cached = blocks.get(seed);
+  if (cached !== undefined && cached.length >= length) {
+    blocks.delete(seed); // least recently used goes first
     blocks.set(seed, cached);
+    return cached;
   }
-  return cached;
+  const key = createHash('sha256').update(`oss-emulator-block:${seed}`).digest().subarray(0, 16);
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  const made = Buffer.concat([cipher.update(Buffer.alloc(length)), cipher.final()]);
+  forget(seed);
+  while (blocks.size > 0 && cachedBytes + made.length > MAX_CACHED_BYTES) forget(blocks.keys().next().value as number);
+  blocks.set(seed, made);
+  cachedBytes += made.length;
+  return made;
+}
+
+function forget(seed: number): void {
+  cachedBytes -= blocks.get(seed)?.length ?? 0;
+  blocks.delete(seed);
 }
 
 export class GeneratedContent implements ObjectContent {
@@ -35,8 +57,13 @@ export class GeneratedContent implements ObjectContent {
     if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`generated object size ${size}`);
   }
 
+  /** The part of the block this object uses: all of it unless the object is smaller. */
+  private source(): Buffer {
+    return block(this.seed, Math.min(this.size, BLOCK_LENGTH));
+  }
+
   read(offset: number, length: number): Buffer {
-    const source = block(this.seed);
+    const source = this.source();
     let position = offset % BLOCK_LENGTH;
     // Within one period: a view, no copy (the emulator serves gigabytes; its CPU is not OSS's).
     if (position + length <= BLOCK_LENGTH) return source.subarray(position, position + length);
@@ -53,10 +80,10 @@ export class GeneratedContent implements ObjectContent {
 
   /** CRC-64 of all `size` bytes in O(log size) combines, never reading them. */
   crc64(): bigint {
-    const source = block(this.seed);
+    const source = this.source();
     const wholeBlocks = Math.floor(this.size / BLOCK_LENGTH);
     const tail = this.size % BLOCK_LENGTH;
-    const repeated = repeatCrc(crc64(source), BLOCK_LENGTH, wholeBlocks);
+    const repeated = wholeBlocks === 0 ? 0n : repeatCrc(crc64(source), BLOCK_LENGTH, wholeBlocks);
     return crc64Combine(repeated, crc64(source.subarray(0, tail)), tail);
   }
 

@@ -18,6 +18,8 @@ const checkpointSchema = z.object({
   key: z.string(),
   /** The version pinned (a versionId download): a resume asks for exactly it again. */
   versionId: z.string().optional(),
+  /** Set when a prefix job wrote it (its prefix): the job's rerun continues the file, no job of its own at start. */
+  prefix: z.string().optional(),
   /** Relative to DOWNLOAD_ROOT for service jobs; absolute for the command line. */
   path: z.string(),
   overwrite: z.boolean(),

@@ -20,6 +20,11 @@ const DIRECTORY_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O
 const FILE_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export class DirectoryHandle {
+  /** The fsync in flight and the one callers wait for after it (sync() below). */
+  private syncing: Promise<void> | undefined;
+  private syncNext: Promise<void> | undefined;
+  private deviceId: Promise<number> | undefined;
+
   private constructor(
     private readonly handle: FileHandle,
     /** How messages name it (relative to DOWNLOAD_ROOT for jobs): never used to reach it again. */
@@ -97,6 +102,22 @@ export class DirectoryHandle {
     return handle;
   }
 
+  /**
+   * A new, empty regular file at `name` (O_CREAT|O_EXCL): whatever was there
+   * (a stale temporary file, or a symlink, FIFO or hard link planted there)
+   * is unlinked, never opened, so what was opened needs no check.
+   */
+  async createFile(name: string, flags: number, mode = 0o640): Promise<FileHandle> {
+    const create = () => fs.open(this.pathOf(name), flags | constants.O_CREAT | constants.O_EXCL | FILE_FLAGS, mode);
+    try {
+      return await create();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    await this.unlink(name).catch(() => undefined); // a folder stays, and the second create refuses it
+    return create().catch(refusal(this.show(name)));
+  }
+
   /** The text of the regular file `name`, or undefined when there is none, it is not a regular file, or it is over `maxBytes`. */
   async readSmallFile(name: string, maxBytes: number): Promise<string | undefined> {
     let file: FileHandle | undefined;
@@ -157,9 +178,30 @@ export class DirectoryHandle {
     );
   }
 
-  /** fsync of the folder: a rename or link in it is durable after this. */
-  async sync(): Promise<void> {
-    await this.handle.sync();
+  /**
+   * fsync of the folder: every rename or link made in it before the call is
+   * durable once this resolves. Callers while one runs share the next one
+   * (it may have started before their change): a prefix job publishing eight
+   * files into one folder waits for one or two folder fsyncs, not eight.
+   */
+  sync(): Promise<void> {
+    if (this.syncing === undefined) {
+      this.syncing = this.handle.sync().finally(() => (this.syncing = undefined));
+      return this.syncing;
+    }
+    this.syncNext ??= this.syncing
+      .catch(() => undefined)
+      .then(() => {
+        this.syncNext = undefined;
+        return this.sync();
+      });
+    return this.syncNext;
+  }
+
+  /** The file system this folder is on (st_dev): a handle's folder never moves to another. */
+  device(): Promise<number> {
+    this.deviceId ??= this.handle.stat().then((s) => s.dev);
+    return this.deviceId;
   }
 
   async close(): Promise<void> {
@@ -175,6 +217,7 @@ function refusal(shownAs: string): (err: unknown) => never {
       case 'ENOTDIR':
       case 'ENXIO': // a FIFO without a reader, or a socket
       case 'EISDIR':
+      case 'EEXIST': // O_EXCL: something is back at the name just emptied
         throw notRegular(shownAs);
       default:
         throw err;

@@ -116,7 +116,8 @@ export class DownloadManager {
 
   /**
    * Queues a job for every checkpoint under the root (DOWNLOAD_RESUME_ON_START),
-   * owned by the operator. Each is checked as a new request would be, against
+   * owned by the operator, except those a prefix job wrote: that job's rerun
+   * continues them. Each is checked as a new request would be, against
    * today's OSS_ALLOW and rules: a checkpoint placed under the root by a local
    * writer, or left by a run with a wider OSS_ALLOW, is discarded with its
    * bytes, never resumed.
@@ -126,7 +127,12 @@ export class DownloadManager {
     for (const relative of await checkpointedTargets(this.deps.root)) {
       const checkpoint = await this.resumable(relative);
       if (!checkpoint) continue;
-      const { bucket, key, overwrite, versionId } = checkpoint;
+      const { bucket, key, overwrite, versionId, prefix } = checkpoint;
+      if (prefix !== undefined) {
+        // A job of its own would hold the prefix job's folder and refuse that job's rerun with 409; the rerun resumes the file.
+        this.deps.logger?.info({ path: relative, bucket, prefix }, "download checkpoint left for its prefix job's rerun");
+        continue;
+      }
       try {
         const request = { bucket, key, path: relative, overwrite, owner: OPERATOR, ...(versionId === undefined ? {} : { versionId }) };
         resumed.push((await this.submit(request)).job);

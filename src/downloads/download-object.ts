@@ -34,6 +34,14 @@ export interface DownloadSpec {
   overwrite: boolean;
   /** The path as the caller named it, recorded in the checkpoint for resuming. */
   recordedPath: string;
+  /** The prefix job this file is part of (its prefix), recorded in the checkpoint: that job resumes it, not a job of its own. */
+  prefix?: string;
+  /**
+   * The caller has just seen nothing at the target (a prefix job's check), so
+   * it is not looked at again; the publishing link still refuses a file that
+   * appeared since.
+   */
+  targetAbsent?: boolean;
   /**
    * Size and ETag from a listing (a prefix job). An object of one part is then
    * fetched without a HEAD first: one GET pinned to that ETag, whose answer
@@ -135,10 +143,12 @@ async function download(
   listener: DownloadListener,
   { object, crc64 }: ObjectFound,
 ): Promise<DownloadResult> {
-  if (!spec.overwrite) await refuseExisting(spec.files);
-  const checkpoint = await resumableCheckpoint(spec, object, options);
+  if (!spec.overwrite && !spec.targetAbsent) await refuseExisting(spec.files);
+  // One part is never recorded (fetchAndPublish): there is no checkpoint to look for.
+  const parts = planParts(object.size, options.partSizeBytes, options.thresholdBytes).length;
+  const checkpoint = parts > 1 ? await resumableCheckpoint(spec, object, options) : undefined;
   const onDisk = checkpoint ? await allocatedBytes(spec.files) : 0;
-  const reservation = await options.space.reserve(spec.files.dir.selfPath, object.size - onDisk);
+  const reservation = await options.space.reserve(spec.files.dir, object.size - onDisk);
   try {
     return await fetchAndPublish(store, spec, options, signal, withReservation(listener, reservation), object, crc64, checkpoint);
   } finally {
@@ -175,6 +185,7 @@ async function fetchAndPublish(
     bucket: spec.bucket,
     key: spec.key,
     ...(spec.versionId === undefined ? {} : { versionId: spec.versionId }),
+    ...(spec.prefix === undefined ? {} : { prefix: spec.prefix }),
     path: spec.recordedPath,
     overwrite: spec.overwrite,
     etag: object.etag,
@@ -184,10 +195,12 @@ async function fetchAndPublish(
     thresholdBytes: options.thresholdBytes,
     parts: {},
   };
-  const file = await spec.files.dir.openFile(spec.files.temp, constants.O_RDWR | constants.O_CREAT);
+  // Without a checkpoint nothing at the temporary name is worth keeping: a new file, never one found there.
+  const { dir, temp } = spec.files;
+  const file = checkpoint ? await dir.openFile(temp, constants.O_RDWR | constants.O_CREAT) : await dir.createFile(temp, constants.O_RDWR);
   try {
     if (checkpoint) await verifyRecordedParts(file, plan, record);
-    else await file.truncate(object.size);
+    else if (plan.length > 1) await file.truncate(object.size); // parts land at their offsets; a resume checks the size
     const resumedBytes = plan.filter((p) => record.parts[p.index] !== undefined).reduce((n, p) => n + partLength(p), 0);
     listener.onStart?.({ size: object.size, etag: object.etag, resumedBytes });
     // One part has nothing to resume from: an interrupted stream starts again. Small files (most of a

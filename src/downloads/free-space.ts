@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { AppError } from '../errors';
+import type { DirectoryHandle } from './directory-handle';
 
 /** Bytes an unprivileged writer may still use on the file system holding `dir`. */
 export type FreeSpace = (dir: string) => Promise<number>;
@@ -28,8 +29,8 @@ export class DiskSpace {
 
   constructor(private readonly freeSpace: FreeSpace = statfsFreeSpace) {}
 
-  async reserve(dir: string, bytes: number): Promise<SpaceReservation> {
-    const [available, { dev: device }] = await Promise.all([this.freeSpace(dir), fs.stat(dir)]);
+  async reserve(dir: DirectoryHandle, bytes: number): Promise<SpaceReservation> {
+    const [available, device] = await Promise.all([this.freeSpace(dir.selfPath), dir.device()]);
     // No await from here to the insert: two jobs cannot both count the same free bytes.
     let reserved = 0;
     for (const r of this.held.values()) if (r.device === device) reserved += r.remaining;

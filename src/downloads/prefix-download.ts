@@ -7,7 +7,8 @@ import { downloadObject, type DownloadOptions } from './download-object';
 import { downloadPathProblem } from './download-path';
 import { retrying } from './retry';
 import { MANIFEST_NAME, SyncManifest } from './sync-manifest';
-import { findJobTarget, openJobTarget, type TargetFiles } from './target-path';
+import { JobFolders } from './job-folders';
+import { findJobTarget, refuseNonFile, type TargetFiles } from './target-path';
 
 /**
  * Every object under a prefix to a folder, kept in sync: what `ossutil cp -r`
@@ -97,6 +98,7 @@ export async function downloadPrefix(
   };
 
   const manifest = await SyncManifest.open(spec.root, spec.folder, spec.bucket, spec.prefix);
+  const folders = new JobFolders(spec.root);
   try {
     // Only `delete` needs the keys that are still there (one string each, as the manifest holds one entry each).
     const seen = new Set<string>();
@@ -115,7 +117,7 @@ export async function downloadPrefix(
         changed();
         await pool.run(async () => {
           try {
-            const outcome = await syncFile(store, spec, options, signal, listener, manifest, object, relative);
+            const outcome = await syncFile(store, spec, options, signal, listener, { manifest, folders }, object, relative);
             if (outcome === 'skipped') progress.filesSkipped += 1;
             else progress.filesDone += 1;
             changed();
@@ -133,6 +135,7 @@ export async function downloadPrefix(
     if (spec.delete) await deleteVanished(spec, manifest, seen, progress, fail);
     return progress;
   } finally {
+    await folders.close();
     await manifest.close();
   }
 }
@@ -145,7 +148,7 @@ async function syncFile(
   options: DownloadOptions,
   signal: AbortSignal,
   listener: PrefixListener,
-  manifest: SyncManifest,
+  { manifest, folders }: { manifest: SyncManifest; folders: JobFolders },
   object: ObjectSummary,
   relative: string,
 ): Promise<Outcome> {
@@ -155,31 +158,29 @@ async function syncFile(
   const problem = unsafeKey(object.key, relative, path);
   if (problem) throw new AppError('InvalidRequest', `The key cannot become a file here: it ${problem}.`);
 
-  // One walk to the file's folder serves the checks and the download. A file already there means its
-  // folders were there too, so a skip or a refusal below creates nothing.
-  const files = await openJobTarget(spec.root, path);
+  // The file's folder, held open by the job, serves the checks and the download; one look at the target.
+  const files = await folders.target(path);
   try {
+    const stat = await files.dir.lstat(files.name);
+    refuseNonFile(stat, path);
     const written = manifest.entry(relative);
-    const existing = (await files.dir.lstat(files.name))?.size;
+    const existing = stat?.size;
     let overwrite = false;
     if (existing !== undefined) {
-      if (written && written.etag === object.etag && written.size === object.size && existing === object.size) return await skip(files);
-      if (!written && existing === object.size && (await sameAsObject(store, spec.bucket, object, files))) return await skip(files);
+      if (written && written.etag === object.etag && written.size === object.size && existing === object.size) return 'skipped';
+      if (!written && existing === object.size && (await sameAsObject(store, spec.bucket, object, files))) return 'skipped';
       if (!written && !spec.overwrite) {
         throw new AppError('Conflict', 'A file the service did not write is in the way; send "overwrite": true to replace it.');
       }
       overwrite = true;
     }
     const listed = { size: object.size, etag: object.etag };
-    const result = await downloadObject(store, { bucket: spec.bucket, key: object.key, files, overwrite, recordedPath: path, listed }, options, signal, {
-      onBytes: listener.onBytes,
-    });
+    const download = { bucket: spec.bucket, key: object.key, files, overwrite, targetAbsent: existing === undefined, recordedPath: path, prefix: spec.prefix, listed };
+    const result = await downloadObject(store, download, options, signal, { onBytes: listener.onBytes });
     manifest.record(relative, { etag: result.etag, size: result.size, crc64: result.crc64 });
-    await files.release(false);
     return 'downloaded';
-  } catch (err) {
-    await files.release(true);
-    throw err;
+  } finally {
+    await files.release(false);
   }
 }
 
@@ -190,11 +191,6 @@ function unsafeKey(key: string, relative: string, path: string): string | undefi
   if (keyProblem) return keyProblem;
   if (relative === MANIFEST_NAME) return "is the name of the service's manifest";
   return downloadPathProblem(path);
-}
-
-async function skip(files: TargetFiles): Promise<Outcome> {
-  await files.release(false);
-  return 'skipped';
 }
 
 /** Whether the file at the target holds the object's bytes: same CRC-64 as OSS reports (a HEAD, no GET). */

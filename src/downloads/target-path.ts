@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors';
@@ -27,7 +28,8 @@ export interface TargetFiles {
   /**
    * Closes the folders. With `removeCreated`, first removes the folders this
    * walk created that are still empty (a failed or canceled job leaves no
-   * trace); a folder another job wrote into meanwhile stays.
+   * trace); a folder another job wrote into meanwhile stays. A prefix job's
+   * targets (job-folders.ts) leave that to the end of the job.
    */
   release(removeCreated: boolean): Promise<void>;
 }
@@ -53,7 +55,7 @@ async function walkToTarget(root: string, relative: string, create: boolean): Pr
   if (!walk) return undefined;
   const files = targetIn(walk.dir, segments[segments.length - 1], relative, walk.created, walk.held);
   try {
-    await refuseNonFile(files);
+    refuseNonFile(await files.dir.lstat(files.name), files.shownAs);
     return files;
   } catch (err) {
     await files.release(true); // removes only what this walk created
@@ -78,7 +80,8 @@ export async function openLocalTarget(target: string): Promise<TargetFiles> {
   return targetIn(dir, path.basename(target), target, [], []);
 }
 
-function checkedSegments(relative: string): string[] {
+/** The path's segments, or InvalidRequest when it breaks the path rule. */
+export function checkedSegments(relative: string): string[] {
   const problem = downloadPathProblem(relative);
   if (problem) throw new AppError('InvalidRequest', `The download path ${problem}.`);
   return segmentsOf(relative);
@@ -137,11 +140,10 @@ function targetIn(dir: DirectoryHandle, name: string, shownAs: string, created: 
   };
 }
 
-/** Refuses a folder, symlink or anything else but a regular file at the target. */
-async function refuseNonFile(files: TargetFiles): Promise<void> {
-  const existing = await files.dir.lstat(files.name);
+/** Refuses a folder, symlink or anything else but a regular file at the target (`existing`, its lstat). */
+export function refuseNonFile(existing: Stats | undefined, shownAs: string): void {
   if (existing && !existing.isFile()) {
-    throw new AppError('InvalidRequest', `The download path ${files.shownAs} names something that is not a regular file (a folder or a symlink).`);
+    throw new AppError('InvalidRequest', `The download path ${shownAs} names something that is not a regular file (a folder or a symlink).`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { JobRequest, PrefixJobRequest } from '../../src/downloads/download-job';
 import { DownloadManager } from '../../src/downloads/download-manager';
 import { defaultRetryPolicy } from '../../src/downloads/retry';
 import type { ObjectStore } from '../../src/oss/object-store';
@@ -10,6 +11,7 @@ import { awaitRequestEnd, BUCKET, startStack, type Stack } from '../support/stac
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Small parts, so a few MiB exercise the parallel path. */
+const VERSIONED = 'history-bucket';
 const PARTS = { thresholdBytes: 1 * MiB, partSizeBytes: 256 * KiB, parallelism: 4, concurrency: 2, filesParallelism: 8 };
 
 describe('POST /v1/downloads', () => {
@@ -319,17 +321,23 @@ describe('download drain and resume (DOWNLOAD_RESUME_ON_START)', () => {
   });
 
   /** Starts a job whose first part stalls, waits until the other 7 parts are in the checkpoint, then drains. */
-  async function interruptedDownload(key: string): Promise<void> {
-    stack.oss.putGeneratedObject(BUCKET, key, 2 * MiB, 31);
+  async function interruptedDownload(key: string, source: { bucket: string; versionId?: string } = { bucket: BUCKET }): Promise<void> {
+    if (source.versionId === undefined) stack.oss.putGeneratedObject(source.bucket, key, 2 * MiB, 31);
+    await interrupted({ ...source, key, path: `resume/${key}`, overwrite: false, owner: '(open)' }, path.join(root, 'resume', key));
+    expect(filesUnder(path.join(root, 'resume')).filter((f) => f.includes(key))).toEqual([`.${key}.oss-download`, `.${key}.oss-download.json`]);
+  }
+
+  /** Submits `request` with the first part of `stalled` stalling, waits until its other 7 parts are in its checkpoint, then drains. */
+  async function interrupted(request: JobRequest, stalled: string): Promise<void> {
+    const key = 'key' in request ? request.key : `${request.prefix}${path.basename(stalled)}`;
     stack.oss.injectFault({ kind: 'stall-mid-body', afterBytes: 10_000, match: { key } });
     const first = manager();
-    mkdirSync(path.join(root, 'resume'), { recursive: true }); // watched before the job creates it
-    const { job } = await first.submit({ bucket: BUCKET, key, path: `resume/${key}`, overwrite: false, owner: '(open)' });
-    await checkpointWith(checkpointOf(path.join(root, 'resume', key)), 7);
+    mkdirSync(path.dirname(stalled), { recursive: true }); // watched before the job creates it
+    const { job } = await first.submit(request);
+    await checkpointWith(checkpointOf(stalled), 7);
     await first.drain();
     expect(job.state).toBe('failed');
     expect(job.error?.code).toBe('NotReady');
-    expect(filesUnder(path.join(root, 'resume')).filter((f) => f.includes(key))).toEqual([`.${key}.oss-download`, `.${key}.oss-download.json`]);
     stack.oss.resetCounters();
   }
 
@@ -340,6 +348,39 @@ describe('download drain and resume (DOWNLOAD_RESUME_ON_START)', () => {
     expect(resumed.state).toBe('succeeded');
     expect(rangesFetched(stack.oss.requests, 'drained.bin')).toEqual(['0-262143']);
     expect(readFileSync(path.join(root, 'resume', 'drained.bin')).equals(stack.oss.expectedBytes(BUCKET, 'drained.bin'))).toBe(true);
+  });
+
+  it('discards a checkpoint recorded for another version of the object, though its ETag and size are the same', async () => {
+    stack.oss.createBucket(VERSIONED, { versioning: true });
+    stack.oss.allow('oss-download-role', VERSIONED);
+    const older = stack.oss.putGeneratedObject(VERSIONED, 'versioned.bin', 2 * MiB, 31);
+    const newer = stack.oss.putGeneratedObject(VERSIONED, 'versioned.bin', 2 * MiB, 31);
+    expect([newer.etag, newer.size]).toEqual([older.etag, older.size]);
+    await interruptedDownload('versioned.bin', { bucket: VERSIONED, versionId: older.versionId });
+
+    const { job } = await manager().submit({ bucket: VERSIONED, key: 'versioned.bin', versionId: newer.versionId, path: 'resume/versioned.bin', overwrite: false, owner: '(open)' });
+    await job.done;
+
+    expect(job.state).toBe('succeeded');
+    expect(rangesFetched(stack.oss.requests, 'versioned.bin')).toHaveLength(8);
+    expect(stack.oss.requests.filter((r) => r.key === 'versioned.bin').every((r) => r.query.versionId === newer.versionId)).toBe(true);
+  });
+
+  it("leaves a prefix job's partial file to that job's rerun, which fetches only the part that was missing", async () => {
+    stack.oss.putGeneratedObject(BUCKET, 'sync/big.bin', 2 * MiB, 31);
+    stack.oss.putObject(BUCKET, 'sync/small.txt', 'small');
+    const request: PrefixJobRequest = { bucket: BUCKET, prefix: 'sync/', path: 'resume-sync', overwrite: false, delete: false, owner: '(open)' };
+    await interrupted(request, path.join(root, 'resume-sync', 'big.bin'));
+
+    const restarted = manager();
+    expect(await restarted.resumeFromCheckpoints()).toEqual([]);
+    const { job, created } = await restarted.submit(request);
+    await job.done;
+
+    expect([created, job.state]).toEqual([true, 'succeeded']);
+    expect(rangesFetched(stack.oss.requests, 'sync/big.bin')).toEqual(['0-262143']);
+    expect(readFileSync(path.join(root, 'resume-sync', 'big.bin')).equals(stack.oss.expectedBytes(BUCKET, 'sync/big.bin'))).toBe(true);
+    expect(filesUnder(path.join(root, 'resume-sync'))).toEqual(['.oss-download-manifest.json', 'big.bin', 'small.txt']);
   });
 
   it('discards a checkpoint whose object changed since, and fetches every part of the new one', async () => {

@@ -203,11 +203,12 @@ describe('a hostile tree under DOWNLOAD_ROOT', () => {
     expect(res.status).toBe(400);
   });
 
-  it('writes nothing outside the root while a folder is swapped with a symlink to outside in a tight loop (renameat2 RENAME_EXCHANGE)', async () => {
-    const folder = path.join(s.downloadRoot, 'swapped');
+  /** Swaps the new folder `name` under the root with a symlink to outside, in a tight loop until `stop`, which resolves to the number of swaps. */
+  async function swapping(name: string): Promise<{ stop(): Promise<number> }> {
+    const folder = path.join(s.downloadRoot, name);
     mkdirSync(folder);
-    symlinkSync(outside, path.join(s.downloadRoot, 'swap-link'));
-    const swapper = spawn('python3', ['-c', EXCHANGE_LOOP, folder, path.join(s.downloadRoot, 'swap-link'), '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    symlinkSync(outside, path.join(s.downloadRoot, `${name}-link`));
+    const swapper = spawn('python3', ['-c', EXCHANGE_LOOP, folder, path.join(s.downloadRoot, `${name}-link`), '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     const ready = new Promise<void>((resolve) =>
       swapper.stdout.on('data', (d: Buffer) => {
@@ -216,16 +217,39 @@ describe('a hostile tree under DOWNLOAD_ROOT', () => {
       }),
     );
     const swaps = new Promise<number>((resolve) => swapper.on('exit', () => resolve(Number(out.replace('swapping\n', '').trim()))));
+    await ready;
+    return {
+      stop() {
+        swapper.kill('SIGTERM');
+        return swaps;
+      },
+    };
+  }
+
+  it('writes nothing outside the root while a folder is swapped with a symlink to outside in a tight loop (renameat2 RENAME_EXCHANGE)', async () => {
+    const swapper = await swapping('swapped');
     try {
-      await ready;
       const answers = await Promise.all(
         Array.from({ length: 30 }, (_, i) => post({ bucket: BUCKET, key: 'payload.txt', path: `swapped/file-${i}.txt`, overwrite: true })),
       );
       for (const answer of answers) expect([201, 400, 409]).toContain(answer.status);
     } finally {
-      swapper.kill('SIGTERM');
+      expect(await swapper.stop()).toBeGreaterThan(0);
     }
-    expect(await swaps).toBeGreaterThan(0);
+    outsideUntouched();
+  });
+
+  it('writes nothing outside the root from a prefix job, whose folders stay open for the job, while its folder is swapped in a tight loop', async () => {
+    for (let i = 0; i < 30; i++) s.oss.putObject(BUCKET, `swap-prefix/sub/file-${i}.txt`, `file ${i}`);
+    const swapper = await swapping('swapped-prefix');
+    try {
+      for (let run = 0; run < 3; run++) {
+        const answer = await post({ bucket: BUCKET, prefix: 'swap-prefix/', path: 'swapped-prefix', overwrite: true });
+        expect([201, 400, 502]).toContain(answer.status);
+      }
+    } finally {
+      expect(await swapper.stop()).toBeGreaterThan(0);
+    }
     outsideUntouched();
   });
 });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sandboxTree } from '../../support/sandbox-tree';
 import { findJobTarget, jobTargetExists, openJobTarget } from '../../../src/downloads/target-path';
 
 /**
@@ -9,71 +10,61 @@ import { findJobTarget, jobTargetExists, openJobTarget } from '../../../src/down
  * local writer has prepared or changes while the job holds its folders.
  */
 describe('openJobTarget', () => {
-  let sandbox: string;
-  let root: string;
-  let outside: string;
-  beforeEach(() => {
-    sandbox = mkdtempSync(path.join(tmpdir(), 'target-path-'));
-    root = path.join(sandbox, 'root');
-    outside = path.join(sandbox, 'outside');
-    mkdirSync(root);
-    mkdirSync(outside);
-  });
-  afterEach(() => rmSync(sandbox, { recursive: true, force: true }));
+  const tree = sandboxTree('target-path');
 
   it('creates the folders on the way and removes the ones it created, still empty, when released after a failure', async () => {
-    mkdirSync(path.join(root, 'kept'));
-    const files = await openJobTarget(root, 'kept/new/deeper/f.bin');
-    expect(existsSync(path.join(root, 'kept/new/deeper'))).toBe(true);
+    mkdirSync(path.join(tree.root, 'kept'));
+    const files = await openJobTarget(tree.root, 'kept/new/deeper/f.bin');
+    expect(existsSync(path.join(tree.root, 'kept/new/deeper'))).toBe(true);
     await files.release(true);
-    expect(readdirSync(root)).toEqual(['kept']);
-    expect(readdirSync(path.join(root, 'kept'))).toEqual([]);
+    expect(readdirSync(tree.root)).toEqual(['kept']);
+    expect(readdirSync(path.join(tree.root, 'kept'))).toEqual([]);
   });
 
   it('leaves a created folder that another job wrote into', async () => {
-    const files = await openJobTarget(root, 'shared/a/f.bin');
-    writeFileSync(path.join(root, 'shared/other.bin'), 'x');
+    const files = await openJobTarget(tree.root, 'shared/a/f.bin');
+    writeFileSync(path.join(tree.root, 'shared/other.bin'), 'x');
     await files.release(true);
-    expect(readdirSync(path.join(root, 'shared'))).toEqual(['other.bin']);
+    expect(readdirSync(path.join(tree.root, 'shared'))).toEqual(['other.bin']);
   });
 
   it('refuses a folder on the path that is a symlink, writing nothing outside', async () => {
-    symlinkSync(outside, path.join(root, 'link'));
-    await expect(openJobTarget(root, 'link/sub/f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
-    expect(readdirSync(outside)).toEqual([]);
+    symlinkSync(tree.outside, path.join(tree.root, 'link'));
+    await expect(openJobTarget(tree.root, 'link/sub/f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(readdirSync(tree.outside)).toEqual([]);
   });
 
   it('refuses a target that is a symlink or a folder', async () => {
-    symlinkSync(path.join(outside, 'victim'), path.join(root, 'f.bin'));
-    mkdirSync(path.join(root, 'dir.bin'));
-    await expect(openJobTarget(root, 'f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
-    await expect(openJobTarget(root, 'dir.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    symlinkSync(path.join(tree.outside, 'victim'), path.join(tree.root, 'f.bin'));
+    mkdirSync(path.join(tree.root, 'dir.bin'));
+    await expect(openJobTarget(tree.root, 'f.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    await expect(openJobTarget(tree.root, 'dir.bin')).rejects.toMatchObject({ code: 'InvalidRequest' });
   });
 
   it('keeps writing into the folder it opened after that folder is swapped for a symlink to outside', async () => {
-    const files = await openJobTarget(root, 'models/f.bin');
-    renameSync(path.join(root, 'models'), path.join(root, 'moved'));
-    symlinkSync(outside, path.join(root, 'models'));
+    const files = await openJobTarget(tree.root, 'models/f.bin');
+    renameSync(path.join(tree.root, 'models'), path.join(tree.root, 'moved'));
+    symlinkSync(tree.outside, path.join(tree.root, 'models'));
     const temp = await files.dir.openFile(files.temp, constants.O_RDWR | constants.O_CREAT);
     await temp.writeFile('bytes');
     await temp.close();
     await files.dir.rename(files.temp, files.name);
     await files.release(false);
-    expect(readdirSync(outside)).toEqual([]);
-    expect(readdirSync(path.join(root, 'moved'))).toEqual(['f.bin']);
+    expect(readdirSync(tree.outside)).toEqual([]);
+    expect(readdirSync(path.join(tree.root, 'moved'))).toEqual(['f.bin']);
   });
 
   it.each(['temp', 'checkpoint', 'checkpointNext'] as const)('refuses a symlink at the %s side file instead of writing through it', async (side) => {
-    const files = await openJobTarget(root, 'f.bin');
-    symlinkSync(path.join(outside, 'victim'), path.join(root, files[side]));
+    const files = await openJobTarget(tree.root, 'f.bin');
+    symlinkSync(path.join(tree.outside, 'victim'), path.join(tree.root, files[side]));
     await expect(files.dir.openFile(files[side], constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC)).rejects.toMatchObject({ code: 'Conflict' });
     await files.release(false);
-    expect(readdirSync(outside)).toEqual([]);
+    expect(readdirSync(tree.outside)).toEqual([]);
   });
 
   it.each(['temp', 'checkpoint', 'checkpointNext'] as const)('refuses a FIFO at the %s side file at once, for reading and writing', async (side) => {
-    const files = await openJobTarget(root, 'f.bin');
-    execFileSync('mkfifo', [path.join(root, files[side])]);
+    const files = await openJobTarget(tree.root, 'f.bin');
+    execFileSync('mkfifo', [path.join(tree.root, files[side])]);
     // Without O_NONBLOCK either open would block a libuv thread until a writer or reader came.
     await expect(files.dir.openFile(files[side], constants.O_RDONLY)).rejects.toMatchObject({ code: 'Conflict' });
     await expect(files.dir.openFile(files[side], constants.O_WRONLY | constants.O_CREAT)).rejects.toMatchObject({ code: 'Conflict' });
@@ -82,8 +73,8 @@ describe('openJobTarget', () => {
   });
 
   it('refuses a path the rule refuses before touching the disk', async () => {
-    await expect(openJobTarget(root, 'a/../../escape')).rejects.toMatchObject({ code: 'InvalidRequest' });
-    expect(readdirSync(root)).toEqual([]);
+    await expect(openJobTarget(tree.root, 'a/../../escape')).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(readdirSync(tree.root)).toEqual([]);
   });
 });
 

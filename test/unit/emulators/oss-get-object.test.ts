@@ -252,6 +252,22 @@ describe('OSS emulator: GetObject and HeadObject, through the real ali-oss clien
       expect(tail.body.equals(emulator.expectedBytes(BUCKET, 'huge.bin', size - 16))).toBe(true);
     });
 
+    it('make a small object the first bytes of a large one with the same seed, whichever is read first', async () => {
+      emulator.putGeneratedObject(BUCKET, 'small.bin', 1000, 5);
+      emulator.putGeneratedObject(BUCKET, 'large.bin', BLOCK_LENGTH + 10, 5);
+      emulator.putGeneratedObject(BUCKET, 'small-after.bin', 2000, 5);
+
+      const small = await get('small.bin');
+      const large = await get('large.bin');
+      const smallAfter = await get('small-after.bin');
+
+      expect(small.headers['x-oss-hash-crc64ecma']).toBe(crc64(small.body).toString());
+      expect(large.headers['x-oss-hash-crc64ecma']).toBe(crc64(large.body).toString());
+      expect(large.body.subarray(0, 1000).equals(small.body)).toBe(true);
+      expect(large.body.subarray(0, 2000).equals(smallAfter.body)).toBe(true);
+      expect(large.body.subarray(BLOCK_LENGTH).equals(large.body.subarray(0, 10))).toBe(true);
+    });
+
     it('have an ETag that depends on seed and size', () => {
       const a = emulator.putGeneratedObject(BUCKET, 'a.bin', 1000, 1);
       const b = emulator.putGeneratedObject(BUCKET, 'b.bin', 1000, 2);
