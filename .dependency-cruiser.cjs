@@ -43,14 +43,16 @@ module.exports = {
     },
     {
       name: 'http-is-transport-only',
-      comment: 'src/http/ is transport (parsing, headers, problem+json, streaming, guards): it never imports routes/, the wiring, the CLI or the download jobs.',
+      comment:
+        'src/http/ is transport (parsing, headers, problem+json, streaming, guards): it never imports routes/, the wiring, the CLI or the download jobs.',
       severity: 'error',
       from: { path: '^src/http/' },
       to: { path: '^routes/|^src/(compose|app|server)[.]ts$|^src/cli/|^src/downloads/' },
     },
     {
       name: 'domain-never-imports-transport',
-      comment: 'downloads, oss, credentials, auth and the shutdown state machine throw AppErrors; src/http/ maps them to HTTP. They never import src/http/, routes/ or the wiring.',
+      comment:
+        'downloads, oss, credentials, auth and the shutdown state machine throw AppErrors; src/http/ maps them to HTTP. They never import src/http/, routes/ or the wiring.',
       severity: 'error',
       from: { path: `${DOMAIN}|^src/lifecycle[.]ts$` },
       to: { path: '^src/http/|^routes/|^src/(compose|app|server)[.]ts$|^src/cli/' },
@@ -61,14 +63,24 @@ module.exports = {
       '^src/metrics[.]ts$|^src/observability/',
       'prom-client',
     ),
-    onlyImportedFrom('ali-oss-only-in-oss', 'Only src/oss/ imports ali-oss (STYLE.md 3): everything else sees ObjectStore and ObjectUrlSigner.', '^src/oss/', 'ali-oss'),
+    onlyImportedFrom(
+      'ali-oss-only-in-oss',
+      'Only src/oss/ imports ali-oss (STYLE.md 3): everything else sees ObjectStore and ObjectUrlSigner.',
+      '^src/oss/',
+      'ali-oss',
+    ),
     onlyImportedFrom(
       'oss-transport-only-in-oss',
       'Only src/oss/ sends to OSS (undici) and reads its answers (fast-xml-parser, mime for the signed Content-Type).',
       '^src/oss/',
       '(undici|fast-xml-parser|mime)',
     ),
-    onlyImportedFrom('alicloud-credentials-only-in-credentials', 'Only src/credentials/ imports @alicloud/credentials (STYLE.md 3).', '^src/credentials/', '@alicloud/credentials'),
+    onlyImportedFrom(
+      'alicloud-credentials-only-in-credentials',
+      'Only src/credentials/ imports @alicloud/credentials (STYLE.md 3).',
+      '^src/credentials/',
+      '@alicloud/credentials',
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -122,9 +122,7 @@ async function benchStreams(): Promise<Record<string, StreamFigures>> {
         cpu[i].push(cpuSeconds(service.pid) - before);
       }
     }
-    return Object.fromEntries(
-      variants.map((v, i) => [v.name, { mibPerSecond: summarize(speed[i]), serviceCpuSecondsPerGib: summarize(cpu[i]) }]),
-    );
+    return Object.fromEntries(variants.map((v, i) => [v.name, { mibPerSecond: summarize(speed[i]), serviceCpuSecondsPerGib: summarize(cpu[i]) }]));
   } finally {
     await Promise.all(services.map((s) => s.stop()));
     await emu.close();

@@ -162,11 +162,36 @@ interface Figures {
 function report(f: Figures): string {
   const rate = (seconds: number) => (f.sizeMiB / seconds).toFixed(0);
   const rows = [
-    [`CRC64 throughput, this project (${f.crc.impl})`, `${f.crc.ours.toFixed(0)} MiB/s`, `${(f.crc.ours / f.crc.npm).toFixed(2)}x crc64-ecma182.js (${f.crc.npm.toFixed(0)} MiB/s)`, 'not the bottleneck'],
-    [`${f.sizeMiB} MiB, ${f.capMiBps} MiB/s per connection: 8 parallel parts vs one stream`, `${f.parallel.seconds.toFixed(1)} s vs ${f.single.seconds.toFixed(1)} s`, `${(f.single.seconds / f.parallel.seconds).toFixed(2)}x faster`, 'at least 6x'],
-    [`${f.sizeMiB} MiB uncapped on loopback: oss-download get vs curl, to disk`, `${rate(f.oursBest)} vs ${rate(f.curlBest)} MiB/s`, `${((f.curlBest / f.oursBest) * 100).toFixed(0)}% of curl`, 'at least 80%'],
-    [`${f.sizeMiB} MiB uncapped on loopback: the service's POST /v1/downloads?wait=true vs curl, to disk`, `${rate(f.serviceBest)} vs ${rate(f.curlBest)} MiB/s`, `${((f.curlBest / f.serviceBest) * 100).toFixed(0)}% of curl`, 'at least 80%'],
-    [`the same, against curl then \`sync -d\` (fdatasync, as durable as the downloads)`, `${rate(f.oursBest)} (get), ${rate(f.serviceBest)} (service) vs ${rate(f.durableCurlBest)} MiB/s`, `${((f.durableCurlBest / f.oursBest) * 100).toFixed(0)}% (get), ${((f.durableCurlBest / f.serviceBest) * 100).toFixed(0)}% (service)`, ''],
+    [
+      `CRC64 throughput, this project (${f.crc.impl})`,
+      `${f.crc.ours.toFixed(0)} MiB/s`,
+      `${(f.crc.ours / f.crc.npm).toFixed(2)}x crc64-ecma182.js (${f.crc.npm.toFixed(0)} MiB/s)`,
+      'not the bottleneck',
+    ],
+    [
+      `${f.sizeMiB} MiB, ${f.capMiBps} MiB/s per connection: 8 parallel parts vs one stream`,
+      `${f.parallel.seconds.toFixed(1)} s vs ${f.single.seconds.toFixed(1)} s`,
+      `${(f.single.seconds / f.parallel.seconds).toFixed(2)}x faster`,
+      'at least 6x',
+    ],
+    [
+      `${f.sizeMiB} MiB uncapped on loopback: oss-download get vs curl, to disk`,
+      `${rate(f.oursBest)} vs ${rate(f.curlBest)} MiB/s`,
+      `${((f.curlBest / f.oursBest) * 100).toFixed(0)}% of curl`,
+      'at least 80%',
+    ],
+    [
+      `${f.sizeMiB} MiB uncapped on loopback: the service's POST /v1/downloads?wait=true vs curl, to disk`,
+      `${rate(f.serviceBest)} vs ${rate(f.curlBest)} MiB/s`,
+      `${((f.curlBest / f.serviceBest) * 100).toFixed(0)}% of curl`,
+      'at least 80%',
+    ],
+    [
+      `the same, against curl then \`sync -d\` (fdatasync, as durable as the downloads)`,
+      `${rate(f.oursBest)} (get), ${rate(f.serviceBest)} (service) vs ${rate(f.durableCurlBest)} MiB/s`,
+      `${((f.durableCurlBest / f.oursBest) * 100).toFixed(0)}% (get), ${((f.durableCurlBest / f.serviceBest) * 100).toFixed(0)}% (service)`,
+      '',
+    ],
     [`peak RSS of oss-download get, ${f.rssSizeMiB} MiB object`, `${((f.huge.maxRssKiB ?? 0) / 1024).toFixed(0)} MiB`, '', 'under 200 MiB'],
   ];
   return [
@@ -175,7 +200,10 @@ function report(f: Figures): string {
     `\`npm run bench:download\` on ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}.`,
     'Every download is `oss-download get` in a child process, or a job of the built service (started once, warmed up with one download), against the OSS emulator on loopback, and ends with its CRC64 verified.',
     'The emulator runs in the benchmark process and shares the CPUs with the downloader and curl.',
-    `Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (figures from a busy machine understate both sides).`,
+    `Load average when the run ended: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')} (figures from a busy machine understate both sides).`,
     '',
     '| what | measured | ratio to the baseline of the same run | goal (issue 3) |',
     '| --- | --- | --- | --- |',
@@ -184,7 +212,12 @@ function report(f: Figures): string {
   ].join('\n');
 }
 
-const RESULTS_TITLE = ['# Download benchmark results', '', '`npm run bench:download` puts its newest run first and keeps the earlier ones below; bench/ANALYSIS.md reads them.', ''].join('\n');
+const RESULTS_TITLE = [
+  '# Download benchmark results',
+  '',
+  '`npm run bench:download` puts its newest run first and keeps the earlier ones below; bench/ANALYSIS.md reads them.',
+  '',
+].join('\n');
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);

@@ -63,8 +63,18 @@ interface Run {
 async function main(): Promise<void> {
   const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
   const sets: Set[] = [
-    { name: `${Number(process.env.BENCH_SMALL_FILES ?? 1000)} objects of 64 KiB`, prefix: 'small/', files: Number(process.env.BENCH_SMALL_FILES ?? 1000), bytes: 64 * 1024 },
-    { name: `${Number(process.env.BENCH_LARGE_FILES ?? 20)} objects of 64 MiB`, prefix: 'large/', files: Number(process.env.BENCH_LARGE_FILES ?? 20), bytes: 64 * MiB },
+    {
+      name: `${Number(process.env.BENCH_SMALL_FILES ?? 1000)} objects of 64 KiB`,
+      prefix: 'small/',
+      files: Number(process.env.BENCH_SMALL_FILES ?? 1000),
+      bytes: 64 * 1024,
+    },
+    {
+      name: `${Number(process.env.BENCH_LARGE_FILES ?? 20)} objects of 64 MiB`,
+      prefix: 'large/',
+      files: Number(process.env.BENCH_LARGE_FILES ?? 20),
+      bytes: 64 * MiB,
+    },
   ];
   const work = mkdtempSync(path.join(os.tmpdir(), 'oss-download-prefix-bench-'));
   const emulators = await startEmulators();
@@ -92,7 +102,13 @@ async function main(): Promise<void> {
         service: (summarize(r.map((x) => x.service)).median * 1000) / set.files,
         emulator: (summarize(r.map((x) => x.emulator)).median * 1000) / set.files,
       });
-      figures.push({ set, parallel: seconds(runs.parallel), serial: seconds(runs.serial), aria2: seconds(runs.aria2), cpu: { parallel: cpu(runs.parallel), serial: cpu(runs.serial) } });
+      figures.push({
+        set,
+        parallel: seconds(runs.parallel),
+        serial: seconds(runs.serial),
+        aria2: seconds(runs.aria2),
+        cpu: { parallel: cpu(runs.parallel), serial: cpu(runs.serial) },
+      });
     }
     const run = report(figures, rounds);
     prependRun(RESULTS_FILE, RESULTS_TITLE, run);
@@ -137,9 +153,13 @@ function aria2(service: Child, set: Set, dir: string): Promise<void> {
   const listFile = `${dir}.list`;
   writeFileSync(listFile, `${list}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn('aria2c', ['-q', '-i', listFile, '-d', dir, '-j', '8', '-x', '1', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      'aria2c',
+      ['-q', '-i', listFile, '-d', dir, '-j', '8', '-x', '1', '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.once('error', reject);
@@ -155,11 +175,22 @@ function report(figures: SetFigures[], rounds: number): string {
   const cores = os.cpus().length;
   const rows = figures.flatMap(({ set, parallel, serial, aria2 }) => {
     const mib = (set.files * set.bytes) / MiB;
-    const rate = (s: Summary) => `${(set.files / s.median).toFixed(0)} files/s, ${(mib / s.median).toFixed(0)} MiB/s (min time ${s.min.toFixed(2)} s, median ${s.median.toFixed(2)} s)`;
+    const rate = (s: Summary) =>
+      `${(set.files / s.median).toFixed(0)} files/s, ${(mib / s.median).toFixed(0)} MiB/s (min time ${s.min.toFixed(2)} s, median ${s.median.toFixed(2)} s)`;
     return [
-      [`${set.name}: prefix job, 8 files at once`, rate(parallel), `${(serial.median / parallel.median).toFixed(2)}x the serial job (min ${(serial.min / parallel.min).toFixed(2)}x)`, set.bytes < MiB ? 'at least 4x the serial rate' : ''],
+      [
+        `${set.name}: prefix job, 8 files at once`,
+        rate(parallel),
+        `${(serial.median / parallel.median).toFixed(2)}x the serial job (min ${(serial.min / parallel.min).toFixed(2)}x)`,
+        set.bytes < MiB ? 'at least 4x the serial rate' : '',
+      ],
       [`${set.name}: prefix job, DOWNLOAD_FILES_PARALLELISM=1`, rate(serial), '1.00x', ''],
-      [`${set.name}: aria2c -i through the service, -j 8`, rate(aria2), `the job at ${(aria2.median / parallel.median).toFixed(2)}x aria2c's rate (min ${(aria2.min / parallel.min).toFixed(2)}x)`, ''],
+      [
+        `${set.name}: aria2c -i through the service, -j 8`,
+        rate(aria2),
+        `the job at ${(aria2.median / parallel.median).toFixed(2)}x aria2c's rate (min ${(aria2.min / parallel.min).toFixed(2)}x)`,
+        '',
+      ],
     ];
   });
   const cpuRows = figures.map(({ set, serial, cpu }) => {
@@ -180,8 +211,11 @@ function report(figures: SetFigures[], rounds: number): string {
     '',
     `\`npm run bench:prefix\` on ${cores} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${rounds} interleaved rounds.`,
     'Two built services (DOWNLOAD_FILES_PARALLELISM 8 and 1) in child processes, the OSS emulator in the benchmark process, all sharing the CPUs.',
-    'Every job verifies each file\'s CRC64 and fsyncs it and its folder; aria2c does neither, so it is the faster side by construction.',
-    `Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}.`,
+    "Every job verifies each file's CRC64 and fsyncs it and its folder; aria2c does neither, so it is the faster side by construction.",
+    `Load average when the run ended: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')}.`,
     '',
     '| what | measured (median) | ratio in the same run | goal (issue 12) |',
     '| --- | --- | --- | --- |',
@@ -196,7 +230,12 @@ function report(figures: SetFigures[], rounds: number): string {
   ].join('\n');
 }
 
-const RESULTS_TITLE = ['# Prefix download benchmark results', '', '`npm run bench:prefix` puts its newest run first and keeps the earlier ones below.', ''].join('\n');
+const RESULTS_TITLE = [
+  '# Prefix download benchmark results',
+  '',
+  '`npm run bench:prefix` puts its newest run first and keeps the earlier ones below.',
+  '',
+].join('\n');
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);

@@ -44,7 +44,14 @@ async function main(): Promise<void> {
   mkdirSync(join(PROJECT_ROOT, 'bench', '.out'), { recursive: true });
   const started = Date.now();
   const results: Record<string, unknown> = {
-    machine: { loadAverage: os.loadavg(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.type()} ${os.release()}`, totalMemMib: Math.round(os.totalmem() / 2 ** 20) },
+    machine: {
+      loadAverage: os.loadavg(),
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      platform: `${os.type()} ${os.release()}`,
+      totalMemMib: Math.round(os.totalmem() / 2 ** 20),
+    },
     date: new Date().toISOString(),
     parameters: PARAMETERS,
     crcVariants: crcVariants().map((v) => v.name),

@@ -92,7 +92,12 @@ async function serveObject(deps: ObjectRoutesDeps, req: Request, res: Response, 
   requireScope(req, address);
   const query = validate(objectQuery, req.query, 'query');
   if (wantsRedirect(deps.redirect, method, query.redirect)) return redirectToObject(deps.redirect, res, address, query);
-  const upstream = await fetchHonouringIfRange(deps.store, method, { ...objectRequest(req, address), versionId: query.versionId }, req.get('if-range'));
+  const upstream = await fetchHonouringIfRange(
+    deps.store,
+    method,
+    { ...objectRequest(req, address), versionId: query.versionId },
+    req.get('if-range'),
+  );
   req.context.ossRequestId = upstream.headers['x-oss-request-id'];
 
   res.status(upstream.status);

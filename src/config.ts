@@ -308,7 +308,10 @@ const DEFAULT_ENDPOINT_TEMPLATE = 'https://oss-{region}-internal.aliyuncs.com';
 function bucketRegionProblems(env: NodeJS.ProcessEnv): { problems: string[]; map: Map<string, string> } {
   const problems: string[] = [];
   const map = new Map<string, string>();
-  for (const entry of (env.OSS_BUCKET_REGIONS ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const entry of (env.OSS_BUCKET_REGIONS ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const [bucket, region, ...extra] = entry.split('=').map((part) => part.trim());
     if (region === undefined || extra.length > 0 || !isValidBucketName(bucket) || !REGION.test(region)) {
       problems.push(`OSS_BUCKET_REGIONS: "${entry}" is not bucket=region (for example my-bucket=cn-shanghai)`);
@@ -320,7 +323,9 @@ function bucketRegionProblems(env: NodeJS.ProcessEnv): { problems: string[]; map
   }
   const template = env.OSS_ENDPOINT_TEMPLATE?.trim();
   if (template && !httpUrl.safeParse(template.replaceAll('{region}', 'cn-hangzhou')).success) {
-    problems.push('OSS_ENDPOINT_TEMPLATE: must be an http:// or https:// URL once {region} is replaced (for example https://oss-{region}.aliyuncs.com)');
+    problems.push(
+      'OSS_ENDPOINT_TEMPLATE: must be an http:// or https:// URL once {region} is replaced (for example https://oss-{region}.aliyuncs.com)',
+    );
   }
   return { problems, map };
 }
@@ -361,9 +366,7 @@ const REQUIRED_BY_SOURCE: Record<CredentialsSourceName, string[]> = {
 function credentialProblems(env: NodeJS.ProcessEnv): string[] {
   const source = (env.CREDENTIALS_SOURCE?.trim() || 'ecs_ram_role') as CredentialsSourceName;
   const required = REQUIRED_BY_SOURCE[source] ?? []; // an unknown source is reported by the schema
-  return required
-    .filter((name) => !env[name]?.trim())
-    .map((name) => `${name}: is required when CREDENTIALS_SOURCE=${source}`);
+  return required.filter((name) => !env[name]?.trim()).map((name) => `${name}: is required when CREDENTIALS_SOURCE=${source}`);
 }
 
 function credentialsConfig(e: Env): CredentialsConfig {

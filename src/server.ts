@@ -82,7 +82,9 @@ async function listenOrExit(server: http.Server, config: Readonly<Config>): Prom
   } catch (err) {
     const reason = LISTEN_ERRORS[(err as NodeJS.ErrnoException).code ?? ''];
     if (!reason) throw err;
-    process.stderr.write(`oss-download-service: cannot listen on ${config.host}:${config.port}: ${reason} (PORT=${config.port}, HOST=${config.host})\n`);
+    process.stderr.write(
+      `oss-download-service: cannot listen on ${config.host}:${config.port}: ${reason} (PORT=${config.port}, HOST=${config.host})\n`,
+    );
     process.exit(2);
   }
 }

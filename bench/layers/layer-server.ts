@@ -21,7 +21,13 @@ import { pipeline } from 'node:stream/promises';
  */
 
 const BODY = Buffer.alloc(4096, 7);
-const HEADERS = { 'content-type': 'application/octet-stream', 'content-length': String(BODY.length), etag: '"0123456789ABCDEF0123456789ABCDEF"', 'accept-ranges': 'bytes', 'x-oss-request-id': '5C1B138A109F4E405B2D8AEF' };
+const HEADERS = {
+  'content-type': 'application/octet-stream',
+  'content-length': String(BODY.length),
+  etag: '"0123456789ABCDEF0123456789ABCDEF"',
+  'accept-ranges': 'bytes',
+  'x-oss-request-id': '5C1B138A109F4E405B2D8AEF',
+};
 
 /** A fresh one-chunk body per request, as an upstream response would be. */
 function body(): Readable {
@@ -114,7 +120,11 @@ async function main(): Promise<void> {
     const { AliOssStore } = require(join(dist, 'src', 'oss', 'ali-oss-store.js'));
     const triple = { accessKeyId: 'STS.x', accessKeySecret: 'x', securityToken: 'x', expiresAt: null };
     const store = new AliOssStore({
-      credentials: { getCredentials: async () => triple, refreshAfterRejection: async () => null, status: () => ({ source: 'bench', valid: true, expiresAt: null }) },
+      credentials: {
+        getCredentials: async () => triple,
+        refreshAfterRejection: async () => null,
+        status: () => ({ source: 'bench', valid: true, expiresAt: null }),
+      },
       region: 'cn-beijing',
       endpoint: process.env.LAYER_UPSTREAM,
       signatureVersion: process.env.LAYER_SIGNATURE_VERSION === '1' ? 1 : 4,

@@ -48,7 +48,8 @@ function layers(upstream: string): Layer[] {
   const before = process.env.LAYERS_BEFORE_DIST;
   if (before) list.push({ name: 'app (before)', env: { LAYER: 'app', LAYER_DIST: resolve(before) } });
   if (before) list.push({ name: 'store (before)', env: { LAYER: 'store', LAYER_DIST: resolve(before), LAYER_UPSTREAM: upstream } });
-  if (process.env.LAYERS_NO_LOG) list.push({ name: 'app, log silent', env: { LAYER: 'app', LAYER_DIST: join(PROJECT_ROOT, 'dist'), LAYER_LOG_LEVEL: 'silent' } });
+  if (process.env.LAYERS_NO_LOG)
+    list.push({ name: 'app, log silent', env: { LAYER: 'app', LAYER_DIST: join(PROJECT_ROOT, 'dist'), LAYER_LOG_LEVEL: 'silent' } });
   return list;
 }
 
@@ -71,7 +72,12 @@ async function measure(list: Layer[]): Promise<Record<string, { cpuMsPerRequest:
       }
       process.stderr.write(`layers: round ${round + 1}/${ROUNDS}, load ${os.loadavg()[0].toFixed(2)}\n`);
     }
-    return Object.fromEntries(list.map((l, i) => [l.name, { cpuMsPerRequest: summarize(rows[i].cpu), requestsPerSecond: summarize(rows[i].rps), p99Ms: summarize(rows[i].p99) }]));
+    return Object.fromEntries(
+      list.map((l, i) => [
+        l.name,
+        { cpuMsPerRequest: summarize(rows[i].cpu), requestsPerSecond: summarize(rows[i].rps), p99Ms: summarize(rows[i].p99) },
+      ]),
+    );
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
@@ -103,18 +109,30 @@ async function main(): Promise<void> {
 async function report(load: number[], list: Layer[]): Promise<void> {
   const figures = await measure(list);
   const ms = (s: Summary) => `${s.median.toFixed(3)} (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`;
-  const out: string[] = [`load average at start ${load.map((l) => l.toFixed(2)).join(' / ')}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}; ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections`, ''];
+  const out: string[] = [
+    `load average at start ${load.map((l) => l.toFixed(2)).join(' / ')}, at end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}; ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections`,
+    '',
+  ];
   out.push('| layer | CPU ms per request, median (min, max) | req/s median | p99 ms median |', '| --- | --- | --- | --- |');
-  for (const [name, f] of Object.entries(figures)) out.push(`| ${name} | ${ms(f.cpuMsPerRequest)} | ${Math.round(f.requestsPerSecond.median)} | ${f.p99Ms.median} |`);
+  for (const [name, f] of Object.entries(figures))
+    out.push(`| ${name} | ${ms(f.cpuMsPerRequest)} | ${Math.round(f.requestsPerSecond.median)} | ${f.p99Ms.median} |`);
   const express = figures.express.cpuMsPerRequest;
   for (const name of ['app', 'app (before)', 'app, log silent']) {
     const app = figures[name]?.cpuMsPerRequest;
-    if (app) out.push('', `${name} − express: median ${(app.median - express.median).toFixed(3)} ms, min ${(app.min - express.min).toFixed(3)} ms per request`);
+    if (app)
+      out.push(
+        '',
+        `${name} − express: median ${(app.median - express.median).toFixed(3)} ms, min ${(app.min - express.min).toFixed(3)} ms per request`,
+      );
   }
   const node = figures.node.cpuMsPerRequest;
   for (const name of ['store', 'store (before)']) {
     const store = figures[name]?.cpuMsPerRequest;
-    if (store) out.push('', `${name} − node: median ${(store.median - node.median).toFixed(3)} ms, min ${(store.min - node.min).toFixed(3)} ms per request`);
+    if (store)
+      out.push('', `${name} − node: median ${(store.median - node.median).toFixed(3)} ms, min ${(store.min - node.min).toFixed(3)} ms per request`);
   }
   if (process.env.LAYERS_PROFILE) {
     for (const layer of list.filter((l) => l.env.LAYER === 'app' || l.env.LAYER === 'store')) {

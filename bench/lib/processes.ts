@@ -34,7 +34,10 @@ export function freePort(): Promise<number> {
 }
 
 /** The built service (`node dist/src/server.js`), configured by environment only; its log goes to a file, not through this process. */
-export async function startService(env: Record<string, string>, options: { nodeArgs?: string[]; logFile?: string; entry?: string } = {}): Promise<Child> {
+export async function startService(
+  env: Record<string, string>,
+  options: { nodeArgs?: string[]; logFile?: string; entry?: string } = {},
+): Promise<Child> {
   const port = await freePort();
   const child = spawnLogged(
     [...(options.nodeArgs ?? []), options.entry ?? SERVICE_ENTRY],
@@ -47,7 +50,11 @@ export async function startService(env: Record<string, string>, options: { nodeA
 /** The framework-less baseline proxy (bench/baseline-proxy.ts). */
 export async function startBaseline(upstream: string): Promise<Child> {
   const port = await freePort();
-  const child = spawnLogged([...TSX_LOADER, resolve(__dirname, '..', 'baseline-proxy.ts')], { PATH: process.env.PATH ?? '', PORT: String(port), UPSTREAM: upstream, REGION: 'cn-hangzhou' }, '/dev/null');
+  const child = spawnLogged(
+    [...TSX_LOADER, resolve(__dirname, '..', 'baseline-proxy.ts')],
+    { PATH: process.env.PATH ?? '', PORT: String(port), UPSTREAM: upstream, REGION: 'cn-hangzhou' },
+    '/dev/null',
+  );
   return ready(child, `http://127.0.0.1:${port}`, '/healthz');
 }
 

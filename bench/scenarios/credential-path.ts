@@ -45,7 +45,8 @@ export async function credentialPath(requests: number, libraryRequests: number):
     emu.oss.putObject(BUCKET, 'cred/k.txt', 'x');
     try {
       const config = loadConfig(emu.serviceEnv({ LOG_LEVEL: 'silent' }));
-      const wrapper = () => createCredentialProviderWrapper(config.credentials, { clock: systemClock, logger: createLogger('silent'), metrics: new Metrics() });
+      const wrapper = () =>
+        createCredentialProviderWrapper(config.credentials, { clock: systemClock, logger: createLogger('silent'), metrics: new Metrics() });
       const library = () => everyRequest(createAlibabaCredentialSource(config.credentials));
       counts[window] = {
         'wrapper (this service)': await coldAndWarm(wrapper(), requests),
@@ -94,7 +95,12 @@ async function drive(total: number, concurrency: number, request: () => Promise<
 async function wrapperCost(): Promise<CredentialPathFigures['wrapperMicroseconds']> {
   const triple: StsCredentials = { accessKeyId: 'STS.bench', accessKeySecret: 's', securityToken: 't', expiresAt: Date.now() + 6 * 60 * MINUTE };
   const source: CredentialSource = { name: 'bench', fetch: async () => triple, reset: () => undefined };
-  const wrapper = new CredentialProviderWrapper(source, { clock: systemClock, expiryMarginMs: 5 * MINUTE, refreshAheadMs: 15 * MINUTE, retryIntervalMs: 5000 });
+  const wrapper = new CredentialProviderWrapper(source, {
+    clock: systemClock,
+    expiryMarginMs: 5 * MINUTE,
+    refreshAheadMs: 15 * MINUTE,
+    retryIntervalMs: 5000,
+  });
   const plain = async () => triple;
   const iterations = 1_000_000;
   const time = async (f: () => Promise<unknown>) => {

@@ -33,7 +33,10 @@ export function crcVariants(): { name: string; env: Record<string, string> }[] {
   ];
 }
 
-export async function singleStream(emu: BenchEmulators, runs: number): Promise<{ figures: Record<string, StreamFigures>; servicePeakRssMib: Record<string, number> }> {
+export async function singleStream(
+  emu: BenchEmulators,
+  runs: number,
+): Promise<{ figures: Record<string, StreamFigures>; servicePeakRssMib: Record<string, number> }> {
   emu.oss.putGeneratedObject(BUCKET, ONE_GIB_KEY, GIB, 7);
   const baseline = await startBaseline(emu.oss.endpoint);
   const services = await Promise.all(crcVariants().map(async (v) => ({ name: v.name, child: await startService(emu.serviceEnv(v.env)) })));
@@ -54,7 +57,11 @@ export async function singleStream(emu: BenchEmulators, runs: number): Promise<{
   }
 }
 
-export async function concurrentStreams(emu: BenchEmulators, runs: number, streams: number): Promise<{ figures: Record<string, StreamFigures>; servicePeakRssMib: number; incompleteStreams: Record<string, number> }> {
+export async function concurrentStreams(
+  emu: BenchEmulators,
+  runs: number,
+  streams: number,
+): Promise<{ figures: Record<string, StreamFigures>; servicePeakRssMib: number; incompleteStreams: Record<string, number> }> {
   emu.oss.putGeneratedObject(BUCKET, SIXTY_FOUR_MIB_KEY, 64 * MIB, 8);
   const baseline = await startBaseline(emu.oss.endpoint);
   const service = await startService(emu.serviceEnv(crcVariants().at(-1)!.env));

@@ -96,8 +96,14 @@ export function summarizeProfile(profile: { nodes: ProfileNode[] }): ProfileFigu
           .slice(0, 4)
           .map(([fn, h]) => `${fn} ${pct(h)}`),
       })),
-    topFunctions: [...byFunction.values()].sort((a, b) => b.hits - a.hits).slice(0, 15).map((e) => ({ fn: e.fn, where: e.where, selfPercent: pct(e.hits) })),
-    byArea: [...byArea.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([area, hits]) => ({ area, selfPercent: pct(hits) })),
+    topFunctions: [...byFunction.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, 15)
+      .map((e) => ({ fn: e.fn, where: e.where, selfPercent: pct(e.hits) })),
+    byArea: [...byArea.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([area, hits]) => ({ area, selfPercent: pct(hits) })),
   };
 }
 
@@ -107,9 +113,15 @@ export function summarizeProfile(profile: { nodes: ProfileNode[] }): ProfileFigu
  * one (an HTTP parser callback under undici is undici's; one under the server is Node's).
  */
 const LAYERS: [RegExp, string][] = [
-  [/node_modules\/(express|router|path-to-regexp|finalhandler|send|on-finished|on-headers|body-parser|parseurl|depd|accepts|type-is|content-type|vary|etag|fresh|range-parser|cookie|statuses|encodeurl|escape-html|merge-descriptors|mime-types|negotiator|proxy-addr|forwarded|ipaddr\.js)\//, 'Express'],
+  [
+    /node_modules\/(express|router|path-to-regexp|finalhandler|send|on-finished|on-headers|body-parser|parseurl|depd|accepts|type-is|content-type|vary|etag|fresh|range-parser|cookie|statuses|encodeurl|escape-html|merge-descriptors|mime-types|negotiator|proxy-addr|forwarded|ipaddr\.js)\//,
+    'Express',
+  ],
   [/node_modules\/helmet\//, 'helmet'],
-  [/node_modules\/(pino|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify)\/|src\/(logger|observability\/request-log)\./, 'pino log line'],
+  [
+    /node_modules\/(pino|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped|atomic-sleep|on-exit-leak-free|safe-stable-stringify)\/|src\/(logger|observability\/request-log)\./,
+    'pino log line',
+  ],
   [/node_modules\/(prom-client|tdigest|bintrees)\/|src\/(metrics|observability\/(request-metrics|credential-endpoint-requests))\./, 'metrics'],
   [/node_modules\/(ali-oss|dateformat|mime|copy-to|utility)\/|src\/oss\/(oss-request-signer|ali-oss-url-signer)\./, 'signing (ali-oss)'],
   [/node_modules\/undici\/|src\/oss\/oss-transport/, 'undici'],
@@ -123,7 +135,14 @@ function layerHits(nodes: ProfileNode[]): Map<string, { hits: number; functions:
   for (const node of nodes) for (const child of node.children ?? []) parent.set(child, node);
   const own = (node: ProfileNode): string | undefined => {
     const { url, functionName } = node.callFrame;
-    if (!url) return functionName === '(garbage collector)' ? 'garbage collector' : functionName === '(idle)' ? 'idle' : functionName === '(program)' ? '(program)' : undefined;
+    if (!url)
+      return functionName === '(garbage collector)'
+        ? 'garbage collector'
+        : functionName === '(idle)'
+          ? 'idle'
+          : functionName === '(program)'
+            ? '(program)'
+            : undefined;
     return LAYERS.find(([pattern]) => pattern.test(url))?.[1];
   };
   const hits = new Map<string, { hits: number; functions: Map<string, number> }>();

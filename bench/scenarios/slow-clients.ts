@@ -32,7 +32,11 @@ export async function slowClients(emu: BenchEmulators, clients: number, bytesPer
   emu.oss.events.on('request-end', onEnd);
   try {
     const rss = sampleRss(service.pid, 500);
-    const out = await runScript('slow-clients.ts', [`${service.url}/v1/objects/${BUCKET}/slow/`, String(clients), String(bytesPerSecond), String(seconds)], (seconds + 60) * 1000);
+    const out = await runScript(
+      'slow-clients.ts',
+      [`${service.url}/v1/objects/${BUCKET}/slow/`, String(clients), String(bytesPerSecond), String(seconds)],
+      (seconds + 60) * 1000,
+    );
     const samples = rss.stop();
     const { received, statuses } = JSON.parse(out) as { received: number[]; statuses: number[] };
     // The service aborts each upstream when its client hangs up; wait (bounded) for the emulator to see every end.

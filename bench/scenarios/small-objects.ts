@@ -23,7 +23,12 @@ export interface SmallFigures {
   failures: number;
 }
 
-export async function smallObjects(emu: BenchEmulators, runs: number, seconds: number, connectionCounts: number[]): Promise<Record<string, Record<string, SmallFigures>>> {
+export async function smallObjects(
+  emu: BenchEmulators,
+  runs: number,
+  seconds: number,
+  connectionCounts: number[],
+): Promise<Record<string, Record<string, SmallFigures>>> {
   emu.oss.putGeneratedObject(BUCKET, SMALL_KEY, 4096, 9);
   const baseline = await startBaseline(emu.oss.endpoint);
   const service = await startService(emu.serviceEnv());
@@ -40,7 +45,13 @@ export async function smallObjects(emu: BenchEmulators, runs: number, seconds: n
     if (before) {
       targets.push(
         { name: 'service (before)', url: objectUrl(before, SMALL_KEY), pid: before.pid, rounds: runs },
-        { name: 'service (before), redirect (307)', url: `${objectUrl(before, SMALL_KEY)}?redirect=true`, pid: before.pid, rounds: runs, expect: 'redirect' },
+        {
+          name: 'service (before), redirect (307)',
+          url: `${objectUrl(before, SMALL_KEY)}?redirect=true`,
+          pid: before.pid,
+          rounds: runs,
+          expect: 'redirect',
+        },
       );
     }
     for (const t of targets.filter((x) => x.pid !== undefined && x.pid !== baseline.pid)) await autocannon(t.url, 8, 1); // warm the services (JIT, credential cache, sockets)
@@ -72,9 +83,18 @@ export async function compareSmall(targets: SmallTarget[], connections: number, 
     for (const t of targets.filter((x) => x.rounds > round)) {
       const before = t.pid ? cpuSeconds(t.pid) : 0;
       const r = await autocannon(t.url, connections, seconds, t.headers);
-      (results[t.name] ??= []).push({ r, cpu: t.pid ? ((cpuSeconds(t.pid) - before) / r.total) * 10_000 : undefined, redirect: t.expect === 'redirect' });
+      (results[t.name] ??= []).push({
+        r,
+        cpu: t.pid ? ((cpuSeconds(t.pid) - before) / r.total) * 10_000 : undefined,
+        redirect: t.expect === 'redirect',
+      });
     }
-    process.stderr.write(`bench: ${connections} connections, round ${round + 1}/${rounds}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}\n`);
+    process.stderr.write(
+      `bench: ${connections} connections, round ${round + 1}/${rounds}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / ')}\n`,
+    );
   }
   return Object.fromEntries(
     Object.entries(results).map(([name, rs]) => [

@@ -4,13 +4,7 @@ import { systemClock, type Clock } from '../../src/clock';
 import type { IssuedCredential, StsRegistry } from '../sts-registry';
 import { MetadataCounters, type MetadataCallCounts, type MetadataRequestRecord } from './metadata-counters';
 import { MetadataFaults, type OutageMode } from './metadata-faults';
-import {
-  answerMetadataRequest,
-  routeOf,
-  type MetadataAnswer,
-  type MetadataRequest,
-  type MetadataState,
-} from './metadata-routes';
+import { answerMetadataRequest, routeOf, type MetadataAnswer, type MetadataRequest, type MetadataState } from './metadata-routes';
 import { MetadataTokens, TOKEN_HEADER } from './metadata-tokens';
 import { RoleCredentials } from './role-credentials';
 

@@ -88,7 +88,10 @@ function verifyV4(request: OssRequest, authorization: string, deps: AuthDeps): C
   const stringToSign = v4StringToSign(timestamp, claimed, canonicalRequest);
   const expected = v4Signature(credential.accessKeySecret, claimed, stringToSign);
   if (!sameText(expected, claimed.signature)) {
-    const details: Array<[string, string]> = [['CanonicalRequest', canonicalRequest], ['StringToSign', stringToSign]];
+    const details: Array<[string, string]> = [
+      ['CanonicalRequest', canonicalRequest],
+      ['StringToSign', stringToSign],
+    ];
     throw signatureMismatch(claimed.accessKeyId, claimed.signature, details, '0002-00000228');
   }
   return caller('v4', credential);
@@ -160,7 +163,10 @@ function verifyV4Url(request: OssRequest, deps: AuthDeps): Caller {
   const stringToSign = v4StringToSign(timestamp, claimed, canonicalRequest);
   const expected = v4Signature(credential.accessKeySecret, claimed, stringToSign);
   if (!sameText(expected, claimed.signature)) {
-    const details: Array<[string, string]> = [['CanonicalRequest', canonicalRequest], ['StringToSign', stringToSign]];
+    const details: Array<[string, string]> = [
+      ['CanonicalRequest', canonicalRequest],
+      ['StringToSign', stringToSign],
+    ];
     throw signatureMismatch(claimed.accessKeyId, claimed.signature, details, '0002-00000228');
   }
   return caller('v4-url', credential);

@@ -7,10 +7,7 @@
  * is clamped, a suffix longer than the object means all of it, and a start
  * past the end is 416 InvalidRange.
  */
-export type RangeDecision =
-  | { kind: 'full' }
-  | { kind: 'partial'; start: number; end: number }
-  | { kind: 'unsatisfiable' };
+export type RangeDecision = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 const FULL: RangeDecision = { kind: 'full' };
 const SINGLE_RANGE = /^bytes=(\d*)-(\d*)$/;

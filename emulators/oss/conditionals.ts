@@ -5,9 +5,7 @@
  * a Range header still applies.
  */
 export type ConditionOutcome =
-  | { kind: 'proceed' }
-  | { kind: 'not-modified' }
-  | { kind: 'precondition-failed'; condition: 'If-Match' | 'If-Unmodified-Since' };
+  { kind: 'proceed' } | { kind: 'not-modified' } | { kind: 'precondition-failed'; condition: 'If-Match' | 'If-Unmodified-Since' };
 
 export interface Validators {
   /** Unquoted upper-case hex. */

@@ -53,7 +53,8 @@ const ERRORS: Record<OssErrorCode, ErrorSpec> = {
   // A bucket addressed at another region's endpoint, as older OSS answers and some gateways put it (today's OSS: AccessDenied with <Endpoint>).
   PermanentRedirect: {
     status: 301,
-    message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+    message:
+      'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
     ec: '0003-00001403',
   },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0026-00000007' },

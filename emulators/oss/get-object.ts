@@ -31,7 +31,10 @@ export function planObjectResponse(request: OssRequest, object: StoredObject): O
   if (range.kind === 'unsatisfiable') {
     throw new OssError('InvalidRange', {
       headers: { 'Content-Range': `bytes */${object.size}` },
-      details: [['RangeRequested', request.headers.range ?? ''], ['ActualObjectSize', object.size]],
+      details: [
+        ['RangeRequested', request.headers.range ?? ''],
+        ['ActualObjectSize', object.size],
+      ],
     });
   }
   if (range.kind === 'full') {

@@ -117,13 +117,21 @@ function requestedVersion(bucket: Bucket, request: OssRequest): StoredObject {
     throw new OssError('MethodNotAllowed', {
       ec: '0017-00000002',
       headers: { 'x-oss-delete-marker': 'true', 'x-oss-version-id': versionId },
-      details: [['Method', request.method], ['ResourceType', 'DeleteMarker']],
+      details: [
+        ['Method', request.method],
+        ['ResourceType', 'DeleteMarker'],
+      ],
     });
   }
   // An unversioned bucket has one version of each key, `null`.
   const unversioned = history === undefined && versionId === 'null' ? bucket.objects.get(request.key) : undefined;
   if (unversioned) return unversioned;
-  throw new OssError('NoSuchVersion', { details: [['Key', request.key], ['VersionId', versionId]] });
+  throw new OssError('NoSuchVersion', {
+    details: [
+      ['Key', request.key],
+      ['VersionId', versionId],
+    ],
+  });
 }
 
 /**
@@ -134,10 +142,14 @@ function requestedVersion(bucket: Bucket, request: OssRequest): StoredObject {
 function missingBucket(name: string, state: EmulatorState): OssError {
   const region = state.locations?.regionOf(name);
   if (region === undefined || region === state.auth.region) return new OssError('NoSuchBucket', { details: [['BucketName', name]] });
-  const details: Array<[string, string]> = [['Bucket', name], ['Endpoint', `oss-${region}.aliyuncs.com`]];
+  const details: Array<[string, string]> = [
+    ['Bucket', name],
+    ['Endpoint', `oss-${region}.aliyuncs.com`],
+  ];
   if (state.wrongRegionAnswer === 'permanent-redirect') return new OssError('PermanentRedirect', { details });
   return new OssError('AccessDenied', {
-    message: 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+    message:
+      'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
     ec: '0003-00001403',
     details,
   });

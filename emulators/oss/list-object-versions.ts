@@ -54,9 +54,20 @@ export function listObjectVersions(bucket: Bucket, query: Record<string, string>
   children.push(['IsTruncated', truncated]);
   const last = page.at(-1);
   if (truncated && last) children.push(['NextKeyMarker', encode(last.key)], ['NextVersionIdMarker', last.entry.versionId]);
-  const owner: XmlNode = ['Owner', [['ID', bucket.ownerId], ['DisplayName', bucket.ownerId]]];
+  const owner: XmlNode = [
+    'Owner',
+    [
+      ['ID', bucket.ownerId],
+      ['DisplayName', bucket.ownerId],
+    ],
+  ];
   for (const { key, entry, isLatest } of page) {
-    const common: XmlNode[] = [['Key', encode(key)], ['VersionId', entry.versionId], ['IsLatest', isLatest], ['LastModified', new Date(entry.lastModified).toISOString()]];
+    const common: XmlNode[] = [
+      ['Key', encode(key)],
+      ['VersionId', entry.versionId],
+      ['IsLatest', isLatest],
+      ['LastModified', new Date(entry.lastModified).toISOString()],
+    ];
     if (entry.object === undefined) {
       children.push(['DeleteMarker', [...common, owner]]);
     } else {
@@ -88,5 +99,11 @@ function parseMaxKeys(value: string | undefined): number {
 }
 
 function invalidArgument(name: string, value: string): OssError {
-  return new OssError('InvalidArgument', { message: `Argument ${name} is invalid.`, details: [['ArgumentName', name], ['ArgumentValue', value]] });
+  return new OssError('InvalidArgument', {
+    message: `Argument ${name} is invalid.`,
+    details: [
+      ['ArgumentName', name],
+      ['ArgumentValue', value],
+    ],
+  });
 }

@@ -32,7 +32,10 @@ export function listObjectsV2(bucket: Bucket, query: Record<string, string>): st
   const params = listParams(query, token === undefined ? startAfter : decodeToken(token));
   const page = listPage(bucket, params);
   const showOwner = query['fetch-owner'] === 'true';
-  const children: XmlNode[] = [['Name', bucket.name], ['Prefix', encode(params.prefix, params)]];
+  const children: XmlNode[] = [
+    ['Name', bucket.name],
+    ['Prefix', encode(params.prefix, params)],
+  ];
   if (query['start-after'] !== undefined) children.push(['StartAfter', encode(startAfter, params)]);
   if (token !== undefined) children.push(['ContinuationToken', token]);
   children.push(['MaxKeys', params.maxKeys], ['Delimiter', encode(params.delimiter, params)]);
@@ -120,7 +123,14 @@ function pageEntries(bucket: Bucket, page: ListPage, params: ListParams, showOwn
       ['Size', object.size],
       ['StorageClass', object.storageClass],
     ];
-    if (showOwner) fields.push(['Owner', [['ID', bucket.ownerId], ['DisplayName', bucket.ownerId]]]);
+    if (showOwner)
+      fields.push([
+        'Owner',
+        [
+          ['ID', bucket.ownerId],
+          ['DisplayName', bucket.ownerId],
+        ],
+      ]);
     return ['Contents', fields];
   });
   const prefixes = page.prefixes.map((prefix): XmlNode => ['CommonPrefixes', [['Prefix', encode(prefix, params)]]]);
@@ -152,6 +162,9 @@ function decodeToken(token: string): string {
 function invalidArgument(name: string, value: string): OssError {
   return new OssError('InvalidArgument', {
     message: `Argument ${name} is invalid.`,
-    details: [['ArgumentName', name], ['ArgumentValue', value]],
+    details: [
+      ['ArgumentName', name],
+      ['ArgumentValue', value],
+    ],
   });
 }

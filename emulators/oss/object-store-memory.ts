@@ -160,7 +160,10 @@ export class MemoryObjectStore {
     }
     const versioned: StoredObject = { ...object, versionId: this.newVersionId() };
     bucket.objects.set(key, versioned);
-    bucket.history.set(key, [{ versionId: versioned.versionId!, lastModified: versioned.lastModified, object: versioned }, ...(bucket.history.get(key) ?? [])]);
+    bucket.history.set(key, [
+      { versionId: versioned.versionId!, lastModified: versioned.lastModified, object: versioned },
+      ...(bucket.history.get(key) ?? []),
+    ]);
     return versioned;
   }
 

@@ -13,10 +13,7 @@ export interface RawResponse {
  * replay a recorded request with a header changed, or to send what no SDK
  * would send.
  */
-export function sendRaw(
-  endpoint: string,
-  request: { method: string; url: string; headers: Record<string, string> },
-): Promise<RawResponse> {
+export function sendRaw(endpoint: string, request: { method: string; url: string; headers: Record<string, string> }): Promise<RawResponse> {
   const { hostname, port } = new URL(endpoint);
   const headers = { ...request.headers };
   delete headers.connection;

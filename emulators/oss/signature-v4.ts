@@ -36,7 +36,11 @@ export function parseV4Authorization(header: string): V4Credentials {
   if (credential === undefined || signature === undefined) {
     throw malformed('Credential and Signature are required in the Authorization header.');
   }
-  return { ...parseV4Scope(credential, 'Authorization header'), additionalHeaders: parseAdditionalHeaders(fields.get('AdditionalHeaders'), 'Authorization header'), signature };
+  return {
+    ...parseV4Scope(credential, 'Authorization header'),
+    additionalHeaders: parseAdditionalHeaders(fields.get('AdditionalHeaders'), 'Authorization header'),
+    signature,
+  };
 }
 
 /**
@@ -50,7 +54,11 @@ export function parseV4Query(query: Record<string, string>): V4Credentials {
   if (credential === undefined || signature === undefined) {
     throw malformed('x-oss-credential and x-oss-signature are required in a presigned URL.');
   }
-  return { ...parseV4Scope(credential, 'x-oss-credential'), additionalHeaders: parseAdditionalHeaders(query['x-oss-additional-headers'], 'x-oss-additional-headers'), signature };
+  return {
+    ...parseV4Scope(credential, 'x-oss-credential'),
+    additionalHeaders: parseAdditionalHeaders(query['x-oss-additional-headers'], 'x-oss-additional-headers'),
+    signature,
+  };
 }
 
 /** `{ak}/{yyyymmdd}/{region}/{product}/aliyun_v4_request` */

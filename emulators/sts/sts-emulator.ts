@@ -64,7 +64,12 @@ export class StsEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const query = new URL(req.url ?? '/', 'https://sts').searchParams;
     const form = new URLSearchParams(await readBody(req));
-    const call: StsCall = { action: query.get('Action'), roleArn: form.get('RoleArn') ?? undefined, roleSessionName: form.get('RoleSessionName') ?? undefined, status: 200 };
+    const call: StsCall = {
+      action: query.get('Action'),
+      roleArn: form.get('RoleArn') ?? undefined,
+      roleSessionName: form.get('RoleSessionName') ?? undefined,
+      status: 200,
+    };
     this.calls.push(call);
     const refuse = (status: number, code: string, message: string) => {
       call.status = status;
@@ -84,7 +89,10 @@ export class StsEmulator {
     const issued = this.options.sts.issue(role[1], ttlMs);
     send(res, 200, {
       RequestId: requestId(),
-      AssumedRoleUser: { Arn: `${call.roleArn}/${call.roleSessionName}`, AssumedRoleId: `3${randomBytes(8).toString('hex')}:${call.roleSessionName}` },
+      AssumedRoleUser: {
+        Arn: `${call.roleArn}/${call.roleSessionName}`,
+        AssumedRoleId: `3${randomBytes(8).toString('hex')}:${call.roleSessionName}`,
+      },
       Credentials: {
         AccessKeyId: issued.accessKeyId,
         AccessKeySecret: issued.accessKeySecret,

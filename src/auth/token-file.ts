@@ -49,7 +49,9 @@ const scope = z.string().superRefine((text, ctx) => {
 });
 
 const line = z.object({
-  name: z.string().refine(isValidTokenName, 'must be 1 to 64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), not open, anonymous or rejected'),
+  name: z
+    .string()
+    .refine(isValidTokenName, 'must be 1 to 64 of A-Z a-z 0-9 . _ - (starting with a letter or digit), not open, anonymous or rejected'),
   hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 lower-case hex digits'),
   scopes: z.array(scope).min(1, 'at least one scope is required'),
 });
@@ -86,9 +88,7 @@ function toEntry(data: z.infer<typeof line>): TokenEntry {
       const slash = target.indexOf('/');
       return slash === -1 ? { bucket: target, prefix: '' } : { bucket: target.slice(0, slash), prefix: target.slice(slash + 1) };
     });
-  const downloads = data.scopes
-    .filter((s) => s === 'downloads' || s.startsWith(DOWNLOADS_EQ))
-    .map((s) => s.slice(DOWNLOADS_EQ.length));
+  const downloads = data.scopes.filter((s) => s === 'downloads' || s.startsWith(DOWNLOADS_EQ)).map((s) => s.slice(DOWNLOADS_EQ.length));
   return { name: data.name, hash: data.hash, read, downloads: [...new Set(downloads)], metrics: data.scopes.includes('metrics') };
 }
 
@@ -125,9 +125,7 @@ export function scopeProblem(text: string): string | undefined {
   if (text.startsWith(DOWNLOADS_EQ)) return downloadPrefixProblem(text.slice(DOWNLOADS_EQ.length));
   if (text.startsWith('read=')) {
     const target = text.slice(5);
-    return /^[^/]+(\/.*)?$/.test(target) && isValidBucketName(target.split('/')[0])
-      ? undefined
-      : 'must be a valid bucket name, optionally /prefix';
+    return /^[^/]+(\/.*)?$/.test(target) && isValidBucketName(target.split('/')[0]) ? undefined : 'must be a valid bucket name, optionally /prefix';
   }
   return 'must be read=BUCKET[/PREFIX], downloads, downloads=PREFIX or metrics';
 }

@@ -49,7 +49,11 @@ interface GetArgs {
 
 export async function getCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (args.some((a) => a === '-r' || a === '--recursive')) {
-    return prefixCommand('get -r', args.filter((a) => a !== '-r' && a !== '--recursive'), env);
+    return prefixCommand(
+      'get -r',
+      args.filter((a) => a !== '-r' && a !== '--recursive'),
+      env,
+    );
   }
   if (wantsHelp(args)) {
     process.stdout.write(GET_USAGE);

@@ -96,13 +96,19 @@ export async function prefixCommand(mode: 'sync' | 'get -r', args: string[], env
     );
     bar?.stop();
     for (const failure of progress.failures) process.stderr.write(`oss-download: failed ${failure.key}: ${failure.detail} (${failure.code})\n`);
-    if (progress.filesFailed > progress.failures.length) process.stderr.write(`oss-download: and ${progress.filesFailed - progress.failures.length} more failed\n`);
+    if (progress.filesFailed > progress.failures.length)
+      process.stderr.write(`oss-download: and ${progress.filesFailed - progress.failures.length} more failed\n`);
     process.stdout.write(`${summary(progress, bytes, (performance.now() - started) / 1000)}\n`);
     return exitCode(progress);
   } catch (err) {
     bar?.stop();
     const code = exitCodeFor(err);
-    const message = code === EXIT.interrupted ? 'interrupted; run the same command again to finish what is missing.' : isAppError(err) ? `${err.detail} (${err.code})` : String(err);
+    const message =
+      code === EXIT.interrupted
+        ? 'interrupted; run the same command again to finish what is missing.'
+        : isAppError(err)
+          ? `${err.detail} (${err.code})`
+          : String(err);
     process.stderr.write(`oss-download: ${message}\n`);
     return code;
   } finally {

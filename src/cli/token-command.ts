@@ -24,7 +24,11 @@ const USAGE = `usage: oss-download token create NAME --scope BUCKET[/PREFIX] [--
   Scopes cannot hold # or whitespace (the tokens file could not read them back).
 `;
 
-export async function tokenCommand(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function tokenCommand(
+  args: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   let parsed;
   const { downloads, others } = takeDownloads(args);
   try {
@@ -49,7 +53,9 @@ export async function tokenCommand(args: string[], out: NodeJS.WritableStream = 
   const [verb, name, ...rest] = positionals;
   const scopes = [
     ...values.scope.map((s) => ({ option: `--scope ${s}`, scope: `read=${s}` })),
-    ...downloads.map((p) => (p === undefined ? { option: '--downloads', scope: 'downloads' } : { option: `--downloads ${p}`, scope: `downloads=${p}` })),
+    ...downloads.map((p) =>
+      p === undefined ? { option: '--downloads', scope: 'downloads' } : { option: `--downloads ${p}`, scope: `downloads=${p}` },
+    ),
     ...(values.metrics ? [{ option: '--metrics', scope: 'metrics' }] : []),
   ];
   const problem = usageProblem(verb, name, rest, scopes);
@@ -61,7 +67,11 @@ export async function tokenCommand(args: string[], out: NodeJS.WritableStream = 
   out.write(
     `New token for ${name} (shown once; give it to the caller now, it is stored nowhere):\n\n  ${token}\n\n` +
       `Add this line to AUTH_TOKENS_FILE (the service reloads it on change or SIGHUP):\n\n` +
-      `${formatTokenLine(name, hashToken(token), scopes.map((s) => s.scope))}\n`,
+      `${formatTokenLine(
+        name,
+        hashToken(token),
+        scopes.map((s) => s.scope),
+      )}\n`,
   );
   return 0;
 }

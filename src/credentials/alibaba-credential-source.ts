@@ -96,10 +96,7 @@ class AccessKeyCredentialSource implements CredentialSource {
   private readonly provider: StaticAKCredentialsProvider;
 
   constructor(accessKeyId: string, accessKeySecret: string) {
-    this.provider = StaticAKCredentialsProvider.builder()
-      .withAccessKeyId(accessKeyId)
-      .withAccessKeySecret(accessKeySecret)
-      .build();
+    this.provider = StaticAKCredentialsProvider.builder().withAccessKeyId(accessKeyId).withAccessKeySecret(accessKeySecret).build();
   }
 
   async fetch(): Promise<StsCredentials> {

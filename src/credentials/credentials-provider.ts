@@ -59,8 +59,7 @@ export interface CredentialProviderWrapperOptions {
 }
 
 export type RefreshEvent =
-  | { outcome: 'refreshed'; source: string; expiresAt: number | null; changed: boolean }
-  | { outcome: 'failed'; source: string; error: unknown };
+  { outcome: 'refreshed'; source: string; expiresAt: number | null; changed: boolean } | { outcome: 'failed'; source: string; error: unknown };
 
 /**
  * The TypeScript port of the Python example's `CredentialProviderWrapper`:
@@ -150,8 +149,7 @@ export class CredentialProviderWrapper implements CredentialsProvider {
       .then(
         (fetched) => this.accept(fetched),
         // Sources reject with errors whose messages are safe to show (see CredentialSource.fetch).
-        (error: unknown) =>
-          this.fail(error instanceof Error ? error.message : `the ${this.source.name} credential source failed`, error),
+        (error: unknown) => this.fail(error instanceof Error ? error.message : `the ${this.source.name} credential source failed`, error),
       )
       .finally(() => {
         this.inFlight = null;

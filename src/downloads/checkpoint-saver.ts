@@ -47,7 +47,7 @@ export async function verifyRecordedParts(file: FileHandle, plan: Part[], record
     const recorded = record.parts[part.index];
     if (recorded === undefined) continue;
     const crc = new Crc64();
-    for (let position = part.start; position <= part.end; ) {
+    for (let position = part.start; position <= part.end;) {
       const length = Math.min(buffer.length, part.end - position + 1);
       const { bytesRead } = await file.read(buffer, 0, length, position);
       if (bytesRead === 0) break;

@@ -82,7 +82,10 @@ export class DirectoryHandle {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && !create) return undefined;
       if (code === 'ELOOP' || code === 'ENOTDIR') {
-        throw new AppError('InvalidRequest', `${this.show(name)} on the download path is a symlink or a file, not a folder; downloads never follow symlinks.`);
+        throw new AppError(
+          'InvalidRequest',
+          `${this.show(name)} on the download path is a symlink or a file, not a folder; downloads never follow symlinks.`,
+        );
       }
       throw err;
     }

@@ -327,6 +327,11 @@ async function checkpointedTargets(root: string): Promise<string[]> {
   const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries
     .filter((e) => e.isFile() && e.name.startsWith('.') && e.name.endsWith(CHECKPOINT_SUFFIX))
-    .map((e) => path.relative(root, path.join(e.parentPath, e.name.slice(1, -CHECKPOINT_SUFFIX.length))).split(path.sep).join('/'))
+    .map((e) =>
+      path
+        .relative(root, path.join(e.parentPath, e.name.slice(1, -CHECKPOINT_SUFFIX.length)))
+        .split(path.sep)
+        .join('/'),
+    )
     .filter((relative) => downloadPathProblem(relative) === undefined);
 }

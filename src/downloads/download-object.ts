@@ -104,7 +104,9 @@ export async function downloadObject(
     const { dir, temp, checkpoint, checkpointNext } = spec.files;
     if (!suspended) await dir.unlinkQuietly(temp, checkpoint, checkpointNext);
     if (signal.aborted) throw signal.reason;
-    throw isOutOfSpace(err) ? new AppError('InsufficientStorage', 'The disk filled up during the download; the partial file was removed.', { cause: err }) : err;
+    throw isOutOfSpace(err)
+      ? new AppError('InsufficientStorage', 'The disk filled up during the download; the partial file was removed.', { cause: err })
+      : err;
   }
 }
 

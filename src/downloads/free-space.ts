@@ -36,7 +36,10 @@ export class DiskSpace {
     for (const r of this.held.values()) if (r.device === device) reserved += r.remaining;
     if (available - reserved < bytes) {
       const others = reserved > 0 ? `, ${reserved} of them reserved by downloads in progress` : '';
-      throw new AppError('InsufficientStorage', `The object needs ${bytes} more bytes on disk but only ${available} are free under the download folder${others}.`);
+      throw new AppError(
+        'InsufficientStorage',
+        `The object needs ${bytes} more bytes on disk but only ${available} are free under the download folder${others}.`,
+      );
     }
     const key = {};
     const entry = { device, remaining: bytes };

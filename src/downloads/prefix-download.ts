@@ -175,7 +175,16 @@ async function syncFile(
       overwrite = true;
     }
     const listed = { size: object.size, etag: object.etag };
-    const download = { bucket: spec.bucket, key: object.key, files, overwrite, targetAbsent: existing === undefined, recordedPath: path, prefix: spec.prefix, listed };
+    const download = {
+      bucket: spec.bucket,
+      key: object.key,
+      files,
+      overwrite,
+      targetAbsent: existing === undefined,
+      recordedPath: path,
+      prefix: spec.prefix,
+      listed,
+    };
     const result = await downloadObject(store, download, options, signal, { onBytes: listener.onBytes });
     manifest.record(relative, { etag: result.etag, size: result.size, crc64: result.crc64 });
     return 'downloaded';

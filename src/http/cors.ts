@@ -51,14 +51,20 @@ export function cors(origins: CorsOrigins): RequestHandler {
  * `http://127.0.0.1:3000`: scheme, host and port only), or `*` alone.
  */
 export function parseCorsOrigins(text: string): { ok: true; value: CorsOrigins } | { ok: false; error: string } {
-  const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   if (entries.length === 0) return { ok: false, error: 'must list at least one origin, or be *' };
   if (entries.includes('*')) {
     return entries.length === 1 ? { ok: true, value: '*' } : { ok: false, error: '* must stand alone' };
   }
   const bad = entries.filter((entry) => !isOrigin(entry));
   if (bad.length > 0) {
-    return { ok: false, error: `${bad.map((b) => JSON.stringify(b)).join(', ')}: each entry must be an origin such as https://app.example.com (scheme, host and port; no path or trailing slash)` };
+    return {
+      ok: false,
+      error: `${bad.map((b) => JSON.stringify(b)).join(', ')}: each entry must be an origin such as https://app.example.com (scheme, host and port; no path or trailing slash)`,
+    };
   }
   return { ok: true, value: [...new Set(entries)] };
 }

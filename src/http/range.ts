@@ -19,7 +19,10 @@ const SINGLE = /^bytes=(?:(\d{1,19})-(\d{0,19})|-(\d{1,19}))$/;
 export function parseRange(header: string | undefined): RangeRequest {
   if (header === undefined) return { kind: 'none' };
   // The unit is case-insensitive (RFC 9110 section 14.1).
-  const value = header.trim().replace(/\s*([=,-])\s*/g, '$1').replace(/^bytes=/i, 'bytes=');
+  const value = header
+    .trim()
+    .replace(/\s*([=,-])\s*/g, '$1')
+    .replace(/^bytes=/i, 'bytes=');
   if (/^bytes=.*,/.test(value)) return { kind: 'multiple' };
   const match = SINGLE.exec(value);
   if (!match) return { kind: 'invalid' };

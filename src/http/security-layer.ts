@@ -49,7 +49,12 @@ export function securityLayer(options: SecurityOptions, metrics: Metrics): Secur
   );
   const before: RequestHandler[] = [urlLengthLimit(limits.maxUrlBytes)];
   if (options.allowCidrs) before.push(peerAllowlist(cidrMatcher(options.allowCidrs)));
-  const guard = streamGuard({ limiter: streams, perCaller: streamsPerCaller, stallTimeoutMs: limits.clientStallTimeoutMs, countDisconnected: metrics.countSlowClientDisconnected });
+  const guard = streamGuard({
+    limiter: streams,
+    perCaller: streamsPerCaller,
+    stallTimeoutMs: limits.clientStallTimeoutMs,
+    countDisconnected: metrics.countSlowClientDisconnected,
+  });
   before.push(
     authenticateCallers({ auth: options.auth, metricsRequireToken: options.metricsRequireToken ?? true, countCaller: metrics.countCaller }),
     readOnlyPaths(['/healthz', '/readyz', '/metrics']),

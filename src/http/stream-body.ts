@@ -4,7 +4,6 @@ import { Crc64, type Crc64Hasher } from '../crc64-choice';
 import type { StreamOutcome, StreamProgress } from '../observability/request-context';
 import { Crc64MismatchError } from './crc64-verifier';
 
-
 export interface StreamResult {
   outcome: StreamOutcome;
   /** Body bytes handed to the response. */

@@ -115,7 +115,7 @@ class StallWatch {
   private look(): void {
     const now = this.now();
     for (const res of this.open) {
-      const slot = (res.req.context).streamSlot as StreamSlot;
+      const slot = res.req.context.streamSlot as StreamSlot;
       const written = res.socket?.bytesWritten ?? slot.written;
       if (!res.writableNeedDrain || written !== slot.written) {
         slot.written = written;

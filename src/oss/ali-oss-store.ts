@@ -6,7 +6,15 @@ import { parseObjectListing } from './object-listing';
 import type { ListPage, ListRequest, ObjectRequest, ObjectResponse, ObjectStore, VersionListRequest, VersionPage } from './object-store';
 import { OssRequestSigner, type OssRequest, type RegionEndpoint } from './oss-request-signer';
 import { OssTransport, type OssAnswer } from './oss-transport';
-import { CREDENTIAL_REJECTED_CODES, isWrongRegion, networkError, parseErrorXml, toAppError, type FailureContext, type OssFailure } from './oss-errors';
+import {
+  CREDENTIAL_REJECTED_CODES,
+  isWrongRegion,
+  networkError,
+  parseErrorXml,
+  toAppError,
+  type FailureContext,
+  type OssFailure,
+} from './oss-errors';
 import { decodeVersionCursor, parseVersionListing } from './version-listing';
 
 export type { RegionEndpoint } from './oss-request-signer';
@@ -128,7 +136,8 @@ export class AliOssStore implements ObjectStore {
     const context = { ...this.context(request.bucket), versionId: request.versionId };
     const answer = await this.withFreshCredentials(what, context, (creds) => this.sendForObject(method, request, creds, what));
     const body = method === 'GET' && answer.status !== 304 ? answer.body : null;
-    if (body === null) answer.body.resume(); // nothing to read: free the connection for the next request
+    if (body === null)
+      answer.body.resume(); // nothing to read: free the connection for the next request
     else failStallsAsUpstreamUnavailable(body, what);
     return { status: answer.status as ObjectResponse['status'], headers: answer.headers, body };
   }
@@ -184,7 +193,10 @@ export class AliOssStore implements ObjectStore {
   /** For `Content-Range: bytes *\/size` on a 416, when OSS's answer did not say the size. */
   private async objectSize(request: ObjectRequest, creds: StsCredentials): Promise<number | undefined> {
     try {
-      const head = await this.transport.send('HEAD', this.signer.sign(objectRequest('HEAD', request.bucket, request.key, {}, request.versionId), creds));
+      const head = await this.transport.send(
+        'HEAD',
+        this.signer.sign(objectRequest('HEAD', request.bucket, request.key, {}, request.versionId), creds),
+      );
       head.body.resume();
       const length = Number(head.headers['content-length']);
       return head.status === 200 && Number.isFinite(length) ? length : undefined;
@@ -224,7 +236,13 @@ function destroyReportingStalls(this: Readable, error?: Error): Readable {
 }
 
 /** As ali-oss's getStream and head send options.versionId: a sub-resource, so V1 signs it too. */
-function objectRequest(method: 'GET' | 'HEAD', bucket: string, key: string, headers: Record<string, string>, versionId: string | undefined): OssRequest {
+function objectRequest(
+  method: 'GET' | 'HEAD',
+  bucket: string,
+  key: string,
+  headers: Record<string, string>,
+  versionId: string | undefined,
+): OssRequest {
   return { method, bucket, key, headers, subres: versionId === undefined ? undefined : { versionId } };
 }
 

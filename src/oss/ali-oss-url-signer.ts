@@ -64,7 +64,10 @@ export class AliOssUrlSigner implements ObjectUrlSigner {
         ? await client.signatureUrlV4(
             'GET',
             expiresSeconds,
-            { headers: {}, queries: { ...version, ...(request.contentDisposition ? { 'response-content-disposition': request.contentDisposition } : {}) } },
+            {
+              headers: {},
+              queries: { ...version, ...(request.contentDisposition ? { 'response-content-disposition': request.contentDisposition } : {}) },
+            },
             request.key,
           )
         : // strictObjectNameValidation off: a key may start with `?`; ali-oss escapes it in the path.
@@ -108,7 +111,6 @@ export class AliOssUrlSigner implements ObjectUrlSigner {
     };
     return new OSS(options);
   }
-
 }
 
 function urlTarget(region: string, endpoint: string): UrlTarget {

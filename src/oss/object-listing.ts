@@ -24,7 +24,7 @@ interface ListBucketResult {
 }
 
 export function parseObjectListing(xml: string): ListPage {
-  const result = ((parser.parse(xml) as { ListBucketResult?: ListBucketResult }).ListBucketResult ?? {});
+  const result = (parser.parse(xml) as { ListBucketResult?: ListBucketResult }).ListBucketResult ?? {};
   return {
     objects: (result.Contents ?? []).map((o) => ({
       key: o.Key ?? '',
@@ -34,6 +34,6 @@ export function parseObjectListing(xml: string): ListPage {
       storageClass: o.StorageClass ?? '',
     })),
     prefixes: (result.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''),
-    nextCursor: result.IsTruncated === 'true' ? (result.NextContinuationToken || null) : null,
+    nextCursor: result.IsTruncated === 'true' ? result.NextContinuationToken || null : null,
   };
 }

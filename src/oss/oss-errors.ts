@@ -7,11 +7,7 @@ import { AppError } from '../errors';
  */
 
 /** Codes that mean "the credential you signed with is no good": refresh it and retry once. */
-export const CREDENTIAL_REJECTED_CODES: ReadonlySet<string> = new Set([
-  'InvalidAccessKeyId',
-  'SecurityTokenExpired',
-  'InvalidSecurityToken',
-]);
+export const CREDENTIAL_REJECTED_CODES: ReadonlySet<string> = new Set(['InvalidAccessKeyId', 'SecurityTokenExpired', 'InvalidSecurityToken']);
 
 export interface OssFailure {
   status: number;
@@ -49,7 +45,11 @@ export function isWrongRegion(status: number, code: string | undefined, endpoint
 export function parseErrorXml(xml: string): { code?: string; requestId?: string; endpoint?: string } {
   const endpoint = xmlField(xml, 'Endpoint');
   // A host name only: it goes into a detail, and nothing else of OSS's text does.
-  return { code: xmlField(xml, 'Code'), requestId: xmlField(xml, 'RequestId'), endpoint: endpoint && /^[A-Za-z0-9.:-]{1,128}$/.test(endpoint) ? endpoint : undefined };
+  return {
+    code: xmlField(xml, 'Code'),
+    requestId: xmlField(xml, 'RequestId'),
+    endpoint: endpoint && /^[A-Za-z0-9.:-]{1,128}$/.test(endpoint) ? endpoint : undefined,
+  };
 }
 
 function xmlField(xml: string, name: string): string | undefined {
@@ -85,7 +85,11 @@ export function toAppError(failure: OssFailure, what: string, context?: FailureC
       return new AppError('NoSuchVersion', `${what} has no version ${context?.versionId ?? 'by the id asked for'}.`, options);
     case 'NoSuchKey':
       if (failure.deleteMarker) {
-        return new AppError('NoSuchKey', `${what} does not exist: its latest version is a delete marker (older versions are listed by ?versions=true).`, options);
+        return new AppError(
+          'NoSuchKey',
+          `${what} does not exist: its latest version is a delete marker (older versions are listed by ?versions=true).`,
+          options,
+        );
       }
       return new AppError('NoSuchKey', `${what} does not exist.`, options);
     case 'NoSuchBucket':
@@ -122,11 +126,10 @@ export function toAppError(failure: OssFailure, what: string, context?: FailureC
 export function networkError(err: unknown, what: string): AppError {
   const code = (err as { code?: unknown }).code;
   const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
-  return new AppError(
-    'UpstreamUnavailable',
-    timedOut ? `OSS did not answer in time for ${what}.` : `OSS could not be reached for ${what}.`,
-    { status: timedOut ? 504 : 502, cause: err },
-  );
+  return new AppError('UpstreamUnavailable', timedOut ? `OSS did not answer in time for ${what}.` : `OSS could not be reached for ${what}.`, {
+    status: timedOut ? 504 : 502,
+    cause: err,
+  });
 }
 
 /**

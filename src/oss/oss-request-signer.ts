@@ -111,7 +111,9 @@ export class OssRequestSigner {
 }
 
 /** The triple as ali-oss takes it, for a client that signs with it and nothing else: the store's and the URL signer's. */
-export function credentialOptions(creds: StsCredentials): Pick<AliOssOptions, 'accessKeyId' | 'accessKeySecret' | 'stsToken' | 'refreshSTSTokenInterval'> {
+export function credentialOptions(
+  creds: StsCredentials,
+): Pick<AliOssOptions, 'accessKeyId' | 'accessKeySecret' | 'stsToken' | 'refreshSTSTokenInterval'> {
   return {
     accessKeyId: creds.accessKeyId,
     accessKeySecret: creds.accessKeySecret,

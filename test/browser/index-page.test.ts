@@ -69,7 +69,11 @@ describeBrowser('the service in headless Chromium', () => {
    * the console to hide a real error. ('the Basic challenge' below tests the prompt itself.)
    */
   const signedIn = (options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> =>
-    browser.newContext({ httpCredentials: { username: 'someone', password: service.tokens.reader, send: 'always' }, acceptDownloads: true, ...options });
+    browser.newContext({
+      httpCredentials: { username: 'someone', password: service.tokens.reader, send: 'always' },
+      acceptDownloads: true,
+      ...options,
+    });
 
   describe('the index, signed in with Basic', () => {
     let context: BrowserContext;
@@ -89,7 +93,10 @@ describeBrowser('the service in headless Chromium', () => {
       expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
       expect(response?.headers()['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-/);
       expect(await page.title()).toBe(`${BUCKET}/ · oss-download-service`);
-      expect(await page.locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^reports\/\s*$/), expect.stringMatching(/^hello\.txt\s+29 B\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+Download$/)]);
+      expect(await page.locator('tbody tr').allInnerTexts()).toEqual([
+        expect.stringMatching(/^reports\/\s*$/),
+        expect.stringMatching(/^hello\.txt\s+29 B\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+Download$/),
+      ]);
       // The hashed style applied (a blocked one would leave the default serif, black links).
       expect(await page.evaluate('getComputedStyle(document.querySelector("td.name a")).textDecorationLine')).toBe('none');
     });
@@ -237,7 +244,12 @@ describeBrowser('the service in headless Chromium', () => {
           async ({ url, token }) => {
             try {
               const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Range: 'bytes=0-4' } });
-              return { status: res.status, contentRange: res.headers.get('content-range'), crc: res.headers.get('x-oss-hash-crc64ecma'), body: await res.text() };
+              return {
+                status: res.status,
+                contentRange: res.headers.get('content-range'),
+                crc: res.headers.get('x-oss-hash-crc64ecma'),
+                body: await res.text(),
+              };
             } catch (err) {
               return { error: String(err) };
             }
@@ -250,7 +262,12 @@ describeBrowser('the service in headless Chromium', () => {
     };
 
     it('lets the allowed origin read a range and its Content-Range, after a preflight that carried no token', async () => {
-      expect(await fetchFrom(allowed.origin)).toEqual({ status: 206, contentRange: 'bytes 0-4/29', crc: expect.stringMatching(/^\d+$/), body: 'Hello' });
+      expect(await fetchFrom(allowed.origin)).toEqual({
+        status: 206,
+        contentRange: 'bytes 0-4/29',
+        crc: expect.stringMatching(/^\d+$/),
+        body: 'Hello',
+      });
       const preflight = await service.service.waitForLog((l) => (l.req as { method?: string } | undefined)?.method === 'OPTIONS');
       expect(preflight).toMatchObject({ res: { statusCode: 204 } });
       expect(preflight.caller).toBeUndefined();

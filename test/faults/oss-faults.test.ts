@@ -61,7 +61,9 @@ describe('OSS faults', () => {
   });
 
   it('breaks the transfer when OSS stalls mid-body for longer than the idle timeout', async () => {
-    const verdicts = countVerdicts(await underFault('stalls mid-body past the idle timeout', { kind: 'stall-mid-body', afterBytes: 200_000, times: 4 }, 8));
+    const verdicts = countVerdicts(
+      await underFault('stalls mid-body past the idle timeout', { kind: 'stall-mid-body', afterBytes: 200_000, times: 4 }, 8),
+    );
     expect(verdicts).toEqual({ ok: 4, broken: 4, '5xx': 0, wrong: 0, 'no-answer': 0 });
   });
 
@@ -95,7 +97,12 @@ describe('OSS faults', () => {
     });
     stack.oss.events.off('fault', onFault);
     const verdicts = countVerdicts(results);
-    figures['a seeded mix, ranges included'] = { requests: 60, faults: injected, verdicts, bytesVerified: results.filter((r) => r.verdict === 'ok').reduce((s, r) => s + r.bytes, 0) };
+    figures['a seeded mix, ranges included'] = {
+      requests: 60,
+      faults: injected,
+      verdicts,
+      bytesVerified: results.filter((r) => r.verdict === 'ok').reduce((s, r) => s + r.bytes, 0),
+    };
     expect(verdicts.wrong).toBe(0);
     expect(verdicts['no-answer']).toBe(0);
     expect(verdicts.ok).toBeGreaterThan(0);

@@ -58,7 +58,9 @@ describe('soak', () => {
       rss.push({ second: Math.round((Date.now() - started) / 1000), mib: rssMib(stack.service.pid) });
       if (process.env.SOAK_PROGRESS) {
         const oldest = [...inFlight.values()].sort((a, b) => a.since - b.since)[0];
-        process.stderr.write(`soak ${rss.at(-1)!.second}s: ${results.length} answers, RSS ${rss.at(-1)!.mib} MiB, oldest in flight: ${oldest ? `${oldest.op} for ${Date.now() - oldest.since} ms` : 'none'}\n`);
+        process.stderr.write(
+          `soak ${rss.at(-1)!.second}s: ${results.length} answers, RSS ${rss.at(-1)!.mib} MiB, oldest in flight: ${oldest ? `${oldest.op} for ${Date.now() - oldest.since} ms` : 'none'}\n`,
+        );
       }
     }, 1000);
     let rotations = 0;
@@ -87,11 +89,19 @@ describe('soak', () => {
     };
     const request = async (pick: number): Promise<{ op: string; judged: Judged }> => {
       if (pick < 0.35) return { op: 'small GET', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }, { timeoutMs }) };
-      if (pick < 0.45) return { op: 'HEAD', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }, { method: 'HEAD', timeoutMs }) };
+      if (pick < 0.45)
+        return { op: 'HEAD', judged: await fetchAndJudge(`${base}/${OBJECTS.small}`, { body: expected.small }, { method: 'HEAD', timeoutMs }) };
       if (pick < 0.7) {
         const start = Math.floor(random() * 8 * MIB);
         const end = Math.min(8 * MIB - 1, start + Math.floor(random() * MIB));
-        return { op: 'range GET', judged: await fetchAndJudge(`${base}/${OBJECTS.large}`, { status: 206, body: expected.large.subarray(start, end + 1) }, { headers: { Range: `bytes=${start}-${end}` }, timeoutMs }) };
+        return {
+          op: 'range GET',
+          judged: await fetchAndJudge(
+            `${base}/${OBJECTS.large}`,
+            { status: 206, body: expected.large.subarray(start, end + 1) },
+            { headers: { Range: `bytes=${start}-${end}` }, timeoutMs },
+          ),
+        };
       }
       if (pick < 0.8) return { op: '8 MiB GET', judged: await fetchAndJudge(`${base}/${OBJECTS.large}`, { body: expected.large }, { timeoutMs }) };
       if (pick < 0.9) return { op: '1 MiB GET', judged: await fetchAndJudge(`${base}/${OBJECTS.medium}`, { body: expected.medium }, { timeoutMs }) };
@@ -122,7 +132,10 @@ describe('soak', () => {
       verdicts,
       answersByOperation: byOp,
       faultsInjected,
-      timedOut: results.filter((r) => r.judged.timedOut).slice(0, 20).map((r) => ({ op: r.op, fault: r.fault, verdict: r.judged.verdict, status: r.judged.status, bytes: r.judged.bytes })),
+      timedOut: results
+        .filter((r) => r.judged.timedOut)
+        .slice(0, 20)
+        .map((r) => ({ op: r.op, fault: r.fault, verdict: r.judged.verdict, status: r.judged.status, bytes: r.judged.bytes })),
       rotations,
       bytesVerified: results.filter((r) => r.judged.verdict === 'ok').reduce((s, r) => s + r.judged.bytes, 0),
       rssMib: { medianByQuarter: [0, 1, 2, 3].map(quarter), max: Math.max(...rss.map((s) => s.mib)), samples: thin(rss, 40) },

@@ -70,19 +70,17 @@ describe('CREDENTIALS_SOURCE=oidc_role_arn (RRSA) against an emulated STS', () =
     stsEmulator.calls.length = 0;
     oss.resetCounters();
     const service = await start(GOOD_TOKEN);
-    const answers = await Promise.all(
-      Array.from({ length: COLD_START_REQUESTS }, () => get(`${service.baseUrl}/v1/objects/${BUCKET}/report.txt`)),
-    );
+    const answers = await Promise.all(Array.from({ length: COLD_START_REQUESTS }, () => get(`${service.baseUrl}/v1/objects/${BUCKET}/report.txt`)));
     const ready = await get(`${service.baseUrl}/readyz`);
     const metrics = parsePrometheusText((await get(`${service.baseUrl}/metrics`)).body.toString());
     const issued = sts.all().at(-1);
 
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     expect(answers.every((a) => a.body.toString() === 'signed with the pod role\n')).toBe(true);
-    expect(stsEmulator.calls).toEqual([
-      { action: 'AssumeRoleWithOIDC', roleArn: ROLE_ARN, roleSessionName: 'oss-download-service', status: 200 },
-    ]);
-    expect(oss.requests.every((r) => r.principal === ROLE && r.accessKeyId === issued?.accessKeyId && r.securityToken === issued?.securityToken)).toBe(true);
+    expect(stsEmulator.calls).toEqual([{ action: 'AssumeRoleWithOIDC', roleArn: ROLE_ARN, roleSessionName: 'oss-download-service', status: 200 }]);
+    expect(
+      oss.requests.every((r) => r.principal === ROLE && r.accessKeyId === issued?.accessKeyId && r.securityToken === issued?.securityToken),
+    ).toBe(true);
     expect(ready.status).toBe(200);
     expect(JSON.parse(ready.body.toString())).toMatchObject({ credentials: { source: 'oidc_role_arn' } });
     expect(metrics.value('credential_endpoint_requests_total', { source: 'oidc_role_arn', method: 'POST' })).toBe(1);

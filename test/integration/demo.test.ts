@@ -76,7 +76,9 @@ describe('npm run demo', () => {
     const lines = printed.split('\n');
     const at = lines.findIndex((l) => l.includes('npx tsx src/cli/oss-download.ts get '));
     const command = `${lines[at - 1].trim().replace(/ \\$/, '')} ${lines[at].trim()}`;
-    expect(command).toMatch(/^OSS_REGION=\S+ OSS_ENDPOINT=http:\/\/127\.0\.0\.1:\d+ CREDENTIALS_SOURCE=credentials_uri ALIBABA_CLOUD_CREDENTIALS_URI=\S+ npx tsx /);
+    expect(command).toMatch(
+      /^OSS_REGION=\S+ OSS_ENDPOINT=http:\/\/127\.0\.0\.1:\d+ CREDENTIALS_SOURCE=credentials_uri ALIBABA_CLOUD_CREDENTIALS_URI=\S+ npx tsx /,
+    );
     const dir = mkdtempSync(path.join(tmpdir(), 'demo-cli-'));
     try {
       const target = path.join(dir, 'hello.txt');
@@ -91,7 +93,10 @@ describe('npm run demo', () => {
 
   it('says "try PORT=0" when its port is taken (by this demo), after the service\'s one line', async () => {
     const port = new URL(base).port;
-    const second = await run(process.execPath, ['--import', 'tsx', 'demo/run-demo.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: port } }).then(
+    const second = await run(process.execPath, ['--import', 'tsx', 'demo/run-demo.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: port },
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );

@@ -35,7 +35,7 @@ describe('oss-download get (the command line, as a child process)', () => {
     expect(filesUnder(dir)).toEqual(['model.bin']);
   }, 120_000);
 
-  it('keeps the key\'s base name when the local path is a folder', async () => {
+  it("keeps the key's base name when the local path is a folder", async () => {
     const result = await runCli(['get', `oss://${BUCKET}/notes/hello.txt`, `${dir}/`], cliEnv(stack)).exited;
     expect(result.code).toBe(0);
     expect(readFileSync(path.join(dir, 'hello.txt'), 'utf8')).toBe('hello from the cli\n');
@@ -47,17 +47,23 @@ describe('oss-download get (the command line, as a child process)', () => {
     ['a URL that is not oss://', ['get', 'https://x/y', 'DIR/x'], 2],
     ['an unknown command', ['fetch'], 2],
   ])('exits with a clear code for %s', async (_name, args, code) => {
-    const result = await runCli(args.map((a) => a.replace('DIR', dir)), cliEnv(stack)).exited;
+    const result = await runCli(
+      args.map((a) => a.replace('DIR', dir)),
+      cliEnv(stack),
+    ).exited;
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(/^oss-download: /);
   });
 
-  it.each([[['get', '--help']], [['get', '-h']], [['get', 'oss://b/k', '--help']]])('prints the get usage on stdout and exits 0 for %j', async (args) => {
-    const result = await runCli(args, cliEnv(stack)).exited;
-    expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toMatch(/^usage: oss-download get \[options\] oss:\/\/BUCKET\/KEY LOCAL_PATH\n/);
-    expect(result.stdout).toMatch(/-f, --overwrite/);
-  });
+  it.each([[['get', '--help']], [['get', '-h']], [['get', 'oss://b/k', '--help']]])(
+    'prints the get usage on stdout and exits 0 for %j',
+    async (args) => {
+      const result = await runCli(args, cliEnv(stack)).exited;
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(/^usage: oss-download get \[options\] oss:\/\/BUCKET\/KEY LOCAL_PATH\n/);
+      expect(result.stdout).toMatch(/-f, --overwrite/);
+    },
+  );
 
   it('refuses to replace an existing file without --overwrite (exit 6), and replaces it with it', async () => {
     const target = path.join(dir, 'hello.txt');

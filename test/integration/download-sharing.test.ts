@@ -83,10 +83,12 @@ describe('checkpoints found at start (DOWNLOAD_RESUME_ON_START)', () => {
     expect(existsSync(planted.temp)).toBe(false);
     expect(existsSync(planted.checkpoint)).toBe(false);
     expect(stack.oss.requests).toEqual([]);
-    expect(logs.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([expect.objectContaining({ msg: 'download checkpoint discarded', path: relative })]);
+    expect(logs.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ msg: 'download checkpoint discarded', path: relative }),
+    ]);
   });
 
-  it('resumes one that passes today\'s rules, as a job of the operator: visible when open, to no token', async () => {
+  it("resumes one that passes today's rules, as a job of the operator: visible when open, to no token", async () => {
     stack.oss.putObject(BUCKET, 'pub/a.txt', 'public');
     plant('models/a.txt', { key: 'pub/a.txt' });
     const jobs = manager([{ bucket: BUCKET, prefix: 'pub/' }]);
@@ -150,7 +152,13 @@ describe('free space shared by concurrent jobs', () => {
     if (!mount) return;
     stack.oss.putGeneratedObject(BUCKET, 'big-1.bin', 5 * MiB, 1);
     stack.oss.putGeneratedObject(BUCKET, 'big-2.bin', 5 * MiB, 2);
-    const jobs = new DownloadManager({ store: stack.store, root: mount, allow: '*', config: { ...CONFIG, concurrency: 2 }, clock: stack.serviceClock });
+    const jobs = new DownloadManager({
+      store: stack.store,
+      root: mount,
+      allow: '*',
+      config: { ...CONFIG, concurrency: 2 },
+      clock: stack.serviceClock,
+    });
     const submitted = await Promise.all(
       ['big-1.bin', 'big-2.bin'].map((key) => jobs.submit({ owner: '(open)', bucket: BUCKET, key, path: key, overwrite: false })),
     );

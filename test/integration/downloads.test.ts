@@ -308,7 +308,14 @@ describe('download drain and resume (DOWNLOAD_RESUME_ON_START)', () => {
   let root: string;
   const config = { ...PARTS, parallelism: 2, resumeOnStart: true };
   const manager = () =>
-    new DownloadManager({ store: stack.store, root, allow: '*', config, clock: stack.serviceClock, retry: { ...defaultRetryPolicy, sleep: async () => undefined } });
+    new DownloadManager({
+      store: stack.store,
+      root,
+      allow: '*',
+      config,
+      clock: stack.serviceClock,
+      retry: { ...defaultRetryPolicy, sleep: async () => undefined },
+    });
 
   beforeAll(async () => {
     stack = await startStack({ downloads: { config } });
@@ -358,7 +365,14 @@ describe('download drain and resume (DOWNLOAD_RESUME_ON_START)', () => {
     expect([newer.etag, newer.size]).toEqual([older.etag, older.size]);
     await interruptedDownload('versioned.bin', { bucket: VERSIONED, versionId: older.versionId });
 
-    const { job } = await manager().submit({ bucket: VERSIONED, key: 'versioned.bin', versionId: newer.versionId, path: 'resume/versioned.bin', overwrite: false, owner: '(open)' });
+    const { job } = await manager().submit({
+      bucket: VERSIONED,
+      key: 'versioned.bin',
+      versionId: newer.versionId,
+      path: 'resume/versioned.bin',
+      overwrite: false,
+      owner: '(open)',
+    });
     await job.done;
 
     expect(job.state).toBe('succeeded');

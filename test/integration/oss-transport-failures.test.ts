@@ -106,7 +106,9 @@ describe('the OSS store when OSS does not answer', () => {
   it('keeps the <Endpoint> of a wrong-region answer to a listing, and names the region in the detail', async () => {
     upstream = await serve((_req, res) => {
       res.writeHead(403, { 'Content-Type': 'application/xml' });
-      res.end('<Error><Code>AccessDenied</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message><Endpoint>oss-cn-shanghai.aliyuncs.com</Endpoint></Error>');
+      res.end(
+        '<Error><Code>AccessDenied</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message><Endpoint>oss-cn-shanghai.aliyuncs.com</Endpoint></Error>',
+      );
     });
     store = storeFor(upstream.endpoint, events);
 

@@ -76,7 +76,13 @@ const requests: Omit<Case, 'signatureVersion' | 'token' | 'endpoint'>[] = [
 
 const cases: Case[] = [1, 4].flatMap((signatureVersion) =>
   (['ip', 'domain'] as const).flatMap((endpoint) =>
-    requests.map((r) => ({ ...r, name: `V${signatureVersion} ${endpoint}: ${r.name}`, signatureVersion: signatureVersion as 1 | 4, token: 'sts-token-1', endpoint })),
+    requests.map((r) => ({
+      ...r,
+      name: `V${signatureVersion} ${endpoint}: ${r.name}`,
+      signatureVersion: signatureVersion as 1 | 4,
+      token: 'sts-token-1',
+      endpoint,
+    })),
   ),
 );
 cases.push({ ...requests[2], name: 'V4 ip, no token: GET a range of a version', signatureVersion: 4, token: '', endpoint: 'ip' });
@@ -119,7 +125,10 @@ function normalise(request: Captured, port: number): Captured {
     method: request.method,
     url: request.url,
     headers: request.headers
-      .map(([name, value]): [string, string] => [name, value.replaceAll(`:${port}`, ':PORT').replace(/^(aliyun-sdk-nodejs\/[\d.]+) .*$/, '$1 PLATFORM')])
+      .map(([name, value]): [string, string] => [
+        name,
+        value.replaceAll(`:${port}`, ':PORT').replace(/^(aliyun-sdk-nodejs\/[\d.]+) .*$/, '$1 PLATFORM'),
+      ])
       .sort(([a], [b]) => a.localeCompare(b)),
   };
 }
@@ -135,8 +144,7 @@ function storeOptions(c: Case, port: number): AliOssStoreOptions {
     requestTimeoutMs: 10_000,
     idleTimeoutMs: 10_000,
     // Every host name is this machine: the domain cases keep their Host and virtual-host addressing.
-    lookup: (_host, options, callback) =>
-      options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+    lookup: (_host, options, callback) => (options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)),
   };
 }
 
@@ -151,7 +159,18 @@ describe('the requests the OSS store sends', () => {
     // Only Date: the sockets and timers run for real.
     jest.useFakeTimers({
       now: NOW,
-      doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
     });
   });
   afterAll(async () => {

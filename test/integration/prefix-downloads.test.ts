@@ -27,12 +27,28 @@ describe('prefix downloads (POST /v1/downloads with prefix)', () => {
   const objectRequests = (method: 'GET' | 'HEAD') => stack.oss.requests.filter((r) => r.method === method && r.key !== '');
 
   it('lands each key at the folder + the key without the prefix, nested, unicode and % included, in one job', async () => {
-    const keys = { 'rep/2026/a.csv': 'a', 'rep/2026/q1/b.csv': 'bb', 'rep/日本/データ.txt': 'データ', 'rep/100%.txt': 'percent', 'rep/top.txt': 'top' };
+    const keys = {
+      'rep/2026/a.csv': 'a',
+      'rep/2026/q1/b.csv': 'bb',
+      'rep/日本/データ.txt': 'データ',
+      'rep/100%.txt': 'percent',
+      'rep/top.txt': 'top',
+    };
     for (const [key, body] of Object.entries(keys)) stack.oss.putObject(BUCKET, key, body);
     stack.oss.putGeneratedObject(BUCKET, 'rep/large.bin', 3 * MiB, 7); // above the threshold: parallel parts
     const res = await postDownload(stack, { bucket: BUCKET, prefix: 'rep/', path: 'reports' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ kind: 'prefix', prefix: 'rep/', path: 'reports', state: 'succeeded', filesTotal: 6, filesDone: 6, filesSkipped: 0, filesFailed: 0, failures: [] });
+    expect(res.body).toMatchObject({
+      kind: 'prefix',
+      prefix: 'rep/',
+      path: 'reports',
+      state: 'succeeded',
+      filesTotal: 6,
+      filesDone: 6,
+      filesSkipped: 0,
+      filesFailed: 0,
+      failures: [],
+    });
     expect(res.body.bytesTotal).toBe(3 * MiB + Object.values(keys).reduce((n, b) => n + Buffer.byteLength(b), 0));
     for (const [key, body] of Object.entries(keys)) expect(readFileSync(path.join(root, 'reports', key.slice(4)), 'utf8')).toBe(body);
     expect(readFileSync(path.join(root, 'reports/large.bin')).equals(stack.oss.expectedBytes(BUCKET, 'rep/large.bin'))).toBe(true);
@@ -42,7 +58,15 @@ describe('prefix downloads (POST /v1/downloads with prefix)', () => {
   it('skips what cannot be a safe file and lists it in failures; the job fails with its counts and writes nothing elsewhere', async () => {
     // `bad/dir` (a file) and `bad/dir/inner.txt` (a file in a folder of that name) cannot both be: files run in
     // parallel, so whichever comes second fails.
-    const keys = ['bad/ok.txt', 'bad/a/../escape.txt', 'bad/dir', 'bad/dir/inner.txt', 'bad/marker/', `bad/${'n'.repeat(240)}`, 'bad/slash-not-empty/'];
+    const keys = [
+      'bad/ok.txt',
+      'bad/a/../escape.txt',
+      'bad/dir',
+      'bad/dir/inner.txt',
+      'bad/marker/',
+      `bad/${'n'.repeat(240)}`,
+      'bad/slash-not-empty/',
+    ];
     for (const key of keys) stack.oss.putObject(BUCKET, key, key.endsWith('marker/') ? '' : 'x');
     const res = await postDownload(stack, { bucket: BUCKET, prefix: 'bad/', path: 'bad' });
     expect(res.status).toBe(502);
@@ -88,7 +112,12 @@ describe('prefix downloads (POST /v1/downloads with prefix)', () => {
     const res = await postDownload(stack, { bucket: BUCKET, prefix: 'sync/', path: 'sync' });
     expect(res.status).toBe(502);
     const job = (await api(stack, 'GET', res.headers.get('location')!)).body;
-    expect(job).toMatchObject({ filesDone: 1, filesSkipped: 2, filesFailed: 1, failures: [expect.objectContaining({ key: 'sync/d.txt', code: 'Conflict' })] });
+    expect(job).toMatchObject({
+      filesDone: 1,
+      filesSkipped: 2,
+      filesFailed: 1,
+      failures: [expect.objectContaining({ key: 'sync/d.txt', code: 'Conflict' })],
+    });
     expect(readFileSync(path.join(root, 'sync/a.txt'), 'utf8')).toBe('v2 a, longer');
     expect(readFileSync(path.join(root, 'sync/d.txt'), 'utf8')).toBe('mine');
     expect(objectRequests('GET').map((r) => r.key)).toEqual(['sync/a.txt']);

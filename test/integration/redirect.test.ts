@@ -21,7 +21,9 @@ function rawGet(baseUrl: string, path: string): Promise<{ status: number; locati
       .get({ hostname, port, path, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, code: JSON.parse(Buffer.concat(chunks).toString()).code }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location, code: JSON.parse(Buffer.concat(chunks).toString()).code }),
+        );
       })
       .on('error', reject);
   });
@@ -73,11 +75,23 @@ describe.each([4, 1] as const)('GET /v1/objects/:bucket/*key?redirect=true (sign
 
   it('is followed by curl -L to the object’s bytes, served by OSS straight to the client', async () => {
     const out = join(work, `curl-v${signatureVersion}.bin`);
-    const { stdout } = await run('curl', ['-sS', '-L', '--max-time', '30', '-o', out, '-w', '%{http_code} %{num_redirects}', `${stack.baseUrl}${PATH}?redirect=true`]);
+    const { stdout } = await run('curl', [
+      '-sS',
+      '-L',
+      '--max-time',
+      '30',
+      '-o',
+      out,
+      '-w',
+      '%{http_code} %{num_redirects}',
+      `${stack.baseUrl}${PATH}?redirect=true`,
+    ]);
 
     expect(stdout).toBe('200 1');
     expect(readFileSync(out).equals(stack.oss.expectedBytes(BUCKET, KEY))).toBe(true);
-    expect(stack.oss.requests.map((r) => [r.signatureVersion, r.status, r.principal])).toEqual([[`v${signatureVersion}-url`, 200, 'oss-download-role']]);
+    expect(stack.oss.requests.map((r) => [r.signatureVersion, r.status, r.principal])).toEqual([
+      [`v${signatureVersion}-url`, 200, 'oss-download-role'],
+    ]);
   });
 
   it('is followed by fetch, which sends its Range to OSS (ranges are the client’s business then)', async () => {

@@ -44,22 +44,26 @@ describe('SIGHUP to the built service running open', () => {
     return base;
   }
 
-  it.each(['none', 'unset'] as const)('with AUTH_MODE %s: logs one info line per SIGHUP and keeps serving; SIGTERM still drains to exit 0', async (mode) => {
-    const service = await startService(env(mode));
+  it.each(['none', 'unset'] as const)(
+    'with AUTH_MODE %s: logs one info line per SIGHUP and keeps serving; SIGTERM still drains to exit 0',
+    async (mode) => {
+      const service = await startService(env(mode));
 
-    service.signal('SIGHUP');
-    const line = await service.waitForLog((l) => l.msg === IGNORED);
-    const served = await get(`${service.baseUrl}/v1/objects/${BUCKET}/small.txt`);
-    service.signal('SIGHUP');
-    await service.waitForLog(() => service.logLines().filter((l) => l.msg === IGNORED).length === 2);
-    const health = await get(`${service.baseUrl}/healthz`);
-    const exit = await service.stop('SIGTERM', 10_000);
+      service.signal('SIGHUP');
+      const line = await service.waitForLog((l) => l.msg === IGNORED);
+      const served = await get(`${service.baseUrl}/v1/objects/${BUCKET}/small.txt`);
+      service.signal('SIGHUP');
+      await service.waitForLog(() => service.logLines().filter((l) => l.msg === IGNORED).length === 2);
+      const health = await get(`${service.baseUrl}/healthz`);
+      const exit = await service.stop('SIGTERM', 10_000);
 
-    expect(line).toMatchObject({ level: 30, signal: 'SIGHUP' });
-    expect(served).toMatchObject({ status: 200, complete: true });
-    expect(served.body.toString()).toBe('small\n');
-    expect(health.status).toBe(200);
-    expect(exit).toEqual({ code: 0, signal: null });
-    expect(service.logLines().filter((l) => l.msg === 'tokens reloaded')).toEqual([]);
-  }, 30_000);
+      expect(line).toMatchObject({ level: 30, signal: 'SIGHUP' });
+      expect(served).toMatchObject({ status: 200, complete: true });
+      expect(served.body.toString()).toBe('small\n');
+      expect(health.status).toBe(200);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(service.logLines().filter((l) => l.msg === 'tokens reloaded')).toEqual([]);
+    },
+    30_000,
+  );
 });

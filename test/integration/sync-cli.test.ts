@@ -85,7 +85,10 @@ describe('oss-download sync and get -r (the command line, as a child process)', 
     ['a prefix with dot segments', ['sync', `oss://${BUCKET}/a/../`, 'DIR'], 2],
     ['no folder', ['sync', `oss://${BUCKET}/x/`], 2],
   ])('refuses %s with a usage error', async (_name, args, code) => {
-    const result = await runCli(args.map((a) => a.replace('DIR', dir)), cliEnv(stack)).exited;
+    const result = await runCli(
+      args.map((a) => a.replace('DIR', dir)),
+      cliEnv(stack),
+    ).exited;
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(/^oss-download: /);
   });

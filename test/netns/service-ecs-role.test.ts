@@ -77,13 +77,15 @@ describeNetns('the built service (node dist/src/server.js) on the real ECS RAM r
     it('signs every OSS request with V4 and the AccessKeyId and security token the metadata service issued', () => {
       const { oss, issuedAccessKeyId } = resultOf<ServesResult>('serves');
       expect(issuedAccessKeyId).toMatch(/^STS\./);
-      expect(oss.map(({ method, status, signatureVersion, principal, signedWithIssued }) => ({
-        method,
-        status,
-        signatureVersion,
-        principal,
-        signedWithIssued,
-      }))).toEqual([
+      expect(
+        oss.map(({ method, status, signatureVersion, principal, signedWithIssued }) => ({
+          method,
+          status,
+          signatureVersion,
+          principal,
+          signedWithIssued,
+        })),
+      ).toEqual([
         { method: 'GET', status: 200, signatureVersion: 'v4', principal: ROLE, signedWithIssued: true },
         { method: 'GET', status: 206, signatureVersion: 'v4', principal: ROLE, signedWithIssued: true },
         { method: 'HEAD', status: 200, signatureVersion: 'v4', principal: ROLE, signedWithIssued: true },

@@ -50,7 +50,7 @@ describe('download jobs belong to their caller', () => {
     return String(posted.body.id);
   }
 
-  it('lists, shows and cancels only the caller\'s own jobs; another caller\'s id is 404 like an unknown one', async () => {
+  it("lists, shows and cancels only the caller's own jobs; another caller's id is 404 like an unknown one", async () => {
     const a = await runningJob('downloader', 'a-stalls.bin');
     const b = await runningJob('downloader-b', 'b-stalls.bin');
 
@@ -125,7 +125,11 @@ describe('download jobs belong to their caller', () => {
   it('answers every file name length from 225 to 260 bytes with 201 or 400, never 500', async () => {
     const statuses = new Map<number, number>();
     for (let length = 225; length <= 260; length += 1) {
-      const res = await call('downloader', 'POST', '/v1/downloads?wait=true', { bucket: BUCKET, key: 'small.txt', path: `lengths/${'n'.repeat(length)}` });
+      const res = await call('downloader', 'POST', '/v1/downloads?wait=true', {
+        bucket: BUCKET,
+        key: 'small.txt',
+        path: `lengths/${'n'.repeat(length)}`,
+      });
       statuses.set(length, res.status);
     }
     for (const [length, status] of statuses) expect([length, status]).toEqual([length, length <= 231 ? 201 : 400]);
@@ -208,7 +212,9 @@ describe('a hostile tree under DOWNLOAD_ROOT', () => {
     const folder = path.join(s.downloadRoot, name);
     mkdirSync(folder);
     symlinkSync(outside, path.join(s.downloadRoot, `${name}-link`));
-    const swapper = spawn('python3', ['-c', EXCHANGE_LOOP, folder, path.join(s.downloadRoot, `${name}-link`), '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const swapper = spawn('python3', ['-c', EXCHANGE_LOOP, folder, path.join(s.downloadRoot, `${name}-link`), '20'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     const ready = new Promise<void>((resolve) =>
       swapper.stdout.on('data', (d: Buffer) => {
@@ -281,7 +287,9 @@ describe('DOWNLOAD_ROOT at start', () => {
       const env = loopbackServiceEnv(emulators.oss.endpoint, BUCKET, { DOWNLOAD_ROOT: root });
       await expect(startService(env)).rejects.toThrow(/exited \(2\)[\s\S]*DOWNLOAD_ROOT: .*writable by group or others.*DOWNLOAD_ROOT_SHARED=true/);
       const shared = await startService({ ...env, DOWNLOAD_ROOT_SHARED: 'true' });
-      await shared.waitForLog((l) => typeof l.msg === 'string' && /DOWNLOAD_ROOT: .*DOWNLOAD_ROOT_SHARED=true accepts it/.test(l.msg) && l.level === 40);
+      await shared.waitForLog(
+        (l) => typeof l.msg === 'string' && /DOWNLOAD_ROOT: .*DOWNLOAD_ROOT_SHARED=true accepts it/.test(l.msg) && l.level === 40,
+      );
       await shared.stop();
     } finally {
       await Promise.all([emulators.oss.close(), emulators.metadata.close()]);
@@ -306,7 +314,7 @@ describe('DOWNLOAD_ROOT at start', () => {
     }
   });
 
-  it('creates a missing root as the service\'s own, mode 0750', async () => {
+  it("creates a missing root as the service's own, mode 0750", async () => {
     const sandbox = await mkdtemp(path.join(tmpdir(), 'oss-download-root-new-'));
     const emulators = await startEmulators();
     try {

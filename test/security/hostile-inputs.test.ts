@@ -67,7 +67,10 @@ describe('hostile inputs to every endpoint', () => {
       expect(s.service.output()).not.toMatch(/uncaught|unhandled/i);
       const health = await rawRequest(s.service.port, { target: '/healthz' });
       expect(health.status).toBe(200);
-      const read = await rawRequest(s.service.port, { target: `/v1/objects/${BUCKET}/${EXISTING_KEY}`, headers: { Authorization: `Bearer ${s.tokens.reader}` } });
+      const read = await rawRequest(s.service.port, {
+        target: `/v1/objects/${BUCKET}/${EXISTING_KEY}`,
+        headers: { Authorization: `Bearer ${s.tokens.reader}` },
+      });
       expect(read.status).toBe(200);
     });
 
@@ -92,10 +95,7 @@ describe('hostile inputs to every endpoint', () => {
       const metrics = await rawRequest(s.service.port, { target: '/metrics', headers: { Authorization: `Bearer ${s.tokens.prometheus}` } });
       const seen = [...answers, metrics].map((a) => `${a.head}\n${a.body.toString('latin1')}`).join('\n') + s.service.output();
       expect(s.service.logLines().length).toBeGreaterThan(HOSTILE_CASES.length / 2);
-      const secrets = [
-        ...s.sts.all().flatMap((c) => [c.accessKeyId, c.accessKeySecret, c.securityToken]),
-        ...Object.values(s.tokens),
-      ];
+      const secrets = [...s.sts.all().flatMap((c) => [c.accessKeyId, c.accessKeySecret, c.securityToken]), ...Object.values(s.tokens)];
       expect(secrets.length).toBeGreaterThan(4);
       for (const secret of secrets) expect(seen.includes(secret)).toBe(false);
     });

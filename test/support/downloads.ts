@@ -40,7 +40,7 @@ export function checkpointOf(target: string): string {
 /** Every file below `dir`, relative, hidden temporaries included. */
 export function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }))
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => !e.isDirectory())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
     .sort();
@@ -100,4 +100,3 @@ export function checkpointWith(file: string, parts: number, timeoutMs = 30_000):
     watcher.on('change', () => void check());
   });
 }
-

@@ -191,7 +191,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 function lineCollector(lines: string[], events: EventEmitter): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      const added = chunk.toString('utf8').split('\n').filter((l) => l !== '');
+      const added = chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       lines.push(...added);
       for (const line of added) events.emit('line', JSON.parse(line) as Record<string, unknown>);
       done();
@@ -233,8 +236,7 @@ export function get(url: string, headers: Record<string, string> = {}, method = 
     const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      const finish = (complete: boolean) =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete });
+      const finish = (complete: boolean) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete });
       res.on('end', () => finish(true));
       res.on('error', () => finish(false));
       res.on('aborted', () => finish(false));

@@ -7,7 +7,12 @@ import { Metrics } from '../../src/metrics';
 import { FakeCredentials } from '../support/fake-credentials';
 import { FakeStore } from '../support/fake-store';
 
-function setup(allow: AllowList = [{ bucket: 'bkt', prefix: '' }, { bucket: 'other', prefix: 'public/' }]) {
+function setup(
+  allow: AllowList = [
+    { bucket: 'bkt', prefix: '' },
+    { bucket: 'other', prefix: 'public/' },
+  ],
+) {
   const store = new FakeStore();
   const credentials = new FakeCredentials();
   const lifecycle = { draining: false };
@@ -68,9 +73,7 @@ describe('GET /v1/objects/:bucket/*key', () => {
     const { app, store } = setup();
     store.put('bkt', 'docs/日本.txt', 'x');
     const res = await request(app).get('/v1/objects/bkt/docs/%E6%97%A5%E6%9C%AC.txt?download=1');
-    expect(res.headers['content-disposition']).toBe(
-      `attachment; filename=__.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`,
-    );
+    expect(res.headers['content-disposition']).toBe(`attachment; filename=__.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`);
   });
 
   it('names the attachment after ?filename=', async () => {
@@ -173,15 +176,12 @@ describe('GET /v1/objects/:bucket', () => {
     expect(store.calls[0].request).toEqual({ bucket: 'bkt', prefix: '', delimiter: '/', limit: 10, cursor: 'abc' });
   });
 
-  it.each(['limit=0', 'limit=1001', 'limit=ten', 'limit=1.5', 'prefix=a&prefix=b'])(
-    'refuses the query %s',
-    async (query) => {
-      const { app, store } = setup();
-      const res = await request(app).get(`/v1/objects/bkt?${query}`);
-      expectProblem(res, 400, 'InvalidRequest');
-      expect(store.calls).toHaveLength(0);
-    },
-  );
+  it.each(['limit=0', 'limit=1001', 'limit=ten', 'limit=1.5', 'prefix=a&prefix=b'])('refuses the query %s', async (query) => {
+    const { app, store } = setup();
+    const res = await request(app).get(`/v1/objects/bkt?${query}`);
+    expectProblem(res, 400, 'InvalidRequest');
+    expect(store.calls).toHaveLength(0);
+  });
 
   it('refuses a listing wider than the allowed prefix', async () => {
     const { app } = setup();

@@ -14,7 +14,11 @@ describe('loadConfig: OSS_BUCKET_REGIONS and OSS_ENDPOINT_TEMPLATE', () => {
   });
 
   it('builds endpoints from OSS_ENDPOINT_TEMPLATE, OSS_REGION included, while OSS_ENDPOINT stays the endpoint of OSS_REGION', () => {
-    const templated = loadConfig({ ...minimal, OSS_ENDPOINT_TEMPLATE: 'https://oss-{region}.aliyuncs.com', OSS_BUCKET_REGIONS: 'bucket-a=cn-shanghai' });
+    const templated = loadConfig({
+      ...minimal,
+      OSS_ENDPOINT_TEMPLATE: 'https://oss-{region}.aliyuncs.com',
+      OSS_BUCKET_REGIONS: 'bucket-a=cn-shanghai',
+    });
     const pinned = loadConfig({
       ...minimal,
       OSS_ENDPOINT: 'http://127.0.0.1:9000',

@@ -57,7 +57,10 @@ describe('CORS_ORIGINS', () => {
 
   it('is off by default, and parses exact origins', () => {
     expect(loadConfig(minimal).corsOrigins).toBeNull();
-    expect(loadConfig({ ...minimal, CORS_ORIGINS: `${APP_ORIGIN}, http://127.0.0.1:3000` }).corsOrigins).toEqual([APP_ORIGIN, 'http://127.0.0.1:3000']);
+    expect(loadConfig({ ...minimal, CORS_ORIGINS: `${APP_ORIGIN}, http://127.0.0.1:3000` }).corsOrigins).toEqual([
+      APP_ORIGIN,
+      'http://127.0.0.1:3000',
+    ]);
     expect(loadConfig({ ...minimal, CORS_ORIGINS: '*', AUTH_MODE: 'none' }).corsOrigins).toBe('*');
   });
 
@@ -107,7 +110,14 @@ describe('CORS on the object and listing paths', () => {
     expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN);
     expect(res.headers['access-control-expose-headers']).toBe(CORS_EXPOSE_HEADERS);
     expect(CORS_EXPOSE_HEADERS.split(', ')).toEqual([
-      'Content-Range', 'Content-Length', 'Accept-Ranges', 'ETag', 'Last-Modified', 'Content-Disposition', 'x-oss-hash-crc64ecma', 'X-Request-Id',
+      'Content-Range',
+      'Content-Length',
+      'Accept-Ranges',
+      'ETag',
+      'Last-Modified',
+      'Content-Disposition',
+      'x-oss-hash-crc64ecma',
+      'X-Request-Id',
     ]);
     expect(res.headers.vary).toMatch(/\bOrigin\b/);
   });

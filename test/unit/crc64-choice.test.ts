@@ -14,7 +14,7 @@ const CHECK = 11051210869376104954n;
 const NativeCrc64 = nativeCrc64Class(loadLzmaCrc64());
 
 function feedInPieces(hasher: Crc64Hasher, data: Buffer, maxPiece: number): bigint {
-  for (let offset = 0; offset < data.length; ) {
+  for (let offset = 0; offset < data.length;) {
     const length = Math.floor(Math.random() * (maxPiece + 1));
     hasher.update(data.subarray(offset, offset + length));
     offset += length;
@@ -41,9 +41,7 @@ describe('the CRC-64 implementation the service runs', () => {
 
   it('answers a BigInt even when the CRC is below 2^53 (koffi returns those as numbers)', () => {
     // The first decimal string whose CRC fits a double exactly (about one in 2048 does): the digest must still be a bigint.
-    const small = Array.from({ length: 50_000 }, (_, i) => Buffer.from(String(i))).find(
-      (b) => new TypeScriptCrc64().update(b).digest() < 2n ** 53n,
-    );
+    const small = Array.from({ length: 50_000 }, (_, i) => Buffer.from(String(i))).find((b) => new TypeScriptCrc64().update(b).digest() < 2n ** 53n);
     expect(small).toBeDefined();
     const digest = new NativeCrc64().update(small as Buffer).digest();
     expect(typeof digest).toBe('bigint');

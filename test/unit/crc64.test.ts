@@ -68,7 +68,14 @@ describe('crc64 (CRC-64/XZ, as OSS sends in x-oss-hash-crc64ecma)', () => {
 
 describe('crc64Combine', () => {
   it('gives the CRC of the concatenation', () => {
-    for (const [left, right] of [[0, 0], [1, 0], [0, 1], [7, 9], [1000, 3], [4096, 65537]]) {
+    for (const [left, right] of [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [7, 9],
+      [1000, 3],
+      [4096, 65537],
+    ]) {
       const a = randomBytes(left);
       const b = randomBytes(right);
       expect(crc64Combine(crc64(a), crc64(b), b.length)).toBe(crc64(Buffer.concat([a, b])));

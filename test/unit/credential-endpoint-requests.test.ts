@@ -6,7 +6,10 @@ import { countCredentialEndpointRequests, credentialEndpointHost } from '../../s
 
 function fetch(url: string, method = 'GET'): Promise<void> {
   return new Promise((resolve, reject) => {
-    http.request(url, { method, agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject).end();
+    http
+      .request(url, { method, agent: false }, (res) => res.resume().on('end', resolve))
+      .on('error', reject)
+      .end();
   });
 }
 

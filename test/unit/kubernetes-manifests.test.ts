@@ -47,10 +47,11 @@ const KINDS: Record<string, new (data: never) => { validate(): void }> = {
 };
 
 const manifestFiles = (dir: string) =>
-  readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+  readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .sort();
 const readManifests = (dir: string, file: string) => loadAll(readFileSync(join(ROOT, dir, file), 'utf8')) as Manifest[];
-const kustomization = (dir: string) =>
-  load(readFileSync(join(ROOT, dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
+const kustomization = (dir: string) => load(readFileSync(join(ROOT, dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A strategic merge patch as far as these patches go: maps merge, everything else is replaced. */
@@ -138,9 +139,7 @@ describe('deploy/kubernetes', () => {
   it('shares the ConfigMap, ServiceAccount, Service and NetworkPolicy in the base; each overlay adds its workload', () => {
     const kinds = (manifests: Manifest[]) => manifests.map((m) => m.kind).sort();
     expect(kinds(render(BASE))).toEqual(['ConfigMap', 'NetworkPolicy', 'Service', 'ServiceAccount']);
-    expect(kinds(render(STREAMING))).toEqual(
-      [...kinds(render(BASE)), 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'].sort(),
-    );
+    expect(kinds(render(STREAMING))).toEqual([...kinds(render(BASE)), 'Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'].sort());
     expect(kinds(render(NODE_DOWNLOADS))).toEqual([...kinds(render(BASE)), 'DaemonSet', 'NetworkPolicy'].sort());
   });
 
@@ -208,14 +207,14 @@ describe('deploy/kubernetes', () => {
       });
     });
 
-    it('mounts the callers\' tokens Secret where AUTH_TOKENS_FILE points', () => {
+    it("mounts the callers' tokens Secret where AUTH_TOKENS_FILE points", () => {
       const tokensFile = configData(manifests).AUTH_TOKENS_FILE;
       const mount = mainContainer(workload).volumeMounts?.find((m) => tokensFile.startsWith(`${m.mountPath}/`));
       const volume = workload.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount?.name);
       expect(volume.secret.items).toEqual([{ key: 'tokens', path: tokensFile.slice((mount?.mountPath.length ?? 0) + 1) }]);
     });
 
-    it('points the Service and every NetworkPolicy at the workload\'s pods, on its http port', () => {
+    it("points the Service and every NetworkPolicy at the workload's pods, on its http port", () => {
       const labels = workload.spec.template.metadata.labels;
       expect(selects(one(manifests, 'Service').spec.selector, labels)).toBe(true);
       const policies = manifests.filter((m) => m.kind === 'NetworkPolicy') as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -245,9 +244,7 @@ describe('deploy/kubernetes', () => {
     it('points the Service, HPA and PDB at the Deployment pods', () => {
       const labels = one(manifests, 'Deployment').spec.template.metadata.labels;
       expect(selects(one(manifests, 'Service').spec.selector, labels)).toBe(true);
-      expect(one(manifests, 'PodDisruptionBudget').spec.selector.matchLabels).toEqual(
-        one(manifests, 'Deployment').spec.selector.matchLabels,
-      );
+      expect(one(manifests, 'PodDisruptionBudget').spec.selector.matchLabels).toEqual(one(manifests, 'Deployment').spec.selector.matchLabels);
       expect(one(manifests, 'HorizontalPodAutoscaler').spec.scaleTargetRef).toEqual({
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -258,10 +255,7 @@ describe('deploy/kubernetes', () => {
     it('spreads the replicas across zones, then across nodes', () => {
       const deployment = one(manifests, 'Deployment');
       const spread = deployment.spec.template.spec.topologySpreadConstraints;
-      expect(spread.map((c: { topologyKey: string }) => c.topologyKey)).toEqual([
-        'topology.kubernetes.io/zone',
-        'kubernetes.io/hostname',
-      ]);
+      expect(spread.map((c: { topologyKey: string }) => c.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);
       for (const constraint of spread) {
         expect(constraint.labelSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
       }
@@ -303,8 +297,9 @@ describe('deploy/kubernetes', () => {
       const script = (init.command ?? []).join(' ');
       // chmod first, while root still owns it: the container keeps only CAP_CHOWN.
       expect(script.indexOf(`chmodSync('${root}', 0o750)`)).toBeGreaterThanOrEqual(0);
-      expect(script.indexOf(`chownSync('${root}', ${pod.securityContext.runAsUser}, ${pod.securityContext.runAsGroup})`))
-        .toBeGreaterThan(script.indexOf('chmodSync'));
+      expect(script.indexOf(`chownSync('${root}', ${pod.securityContext.runAsUser}, ${pod.securityContext.runAsGroup})`)).toBeGreaterThan(
+        script.indexOf('chmodSync'),
+      );
       expect(init.securityContext).toMatchObject({ capabilities: { drop: ['ALL'], add: ['CHOWN'] } });
     });
 

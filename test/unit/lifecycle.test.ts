@@ -86,7 +86,9 @@ describe('Lifecycle: graceful shutdown', () => {
       'jobs',
     );
 
-    const slow = request(app).get('/slow').then((res) => res.text);
+    const slow = request(app)
+      .get('/slow')
+      .then((res) => res.text);
     await until(() => lifecycle.inFlight === 1);
     let result: unknown;
     void lifecycle.shutdown().then((r) => (result = r));

@@ -139,7 +139,11 @@ describe('the request log line', () => {
         req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
       });
       const line = await awaitRequestLine();
-      expect(line).toMatchObject({ msg: 'request aborted', outcome: 'client_aborted', req: { remoteAddress: expect.stringMatching(/127\.0\.0\.1/) } });
+      expect(line).toMatchObject({
+        msg: 'request aborted',
+        outcome: 'client_aborted',
+        req: { remoteAddress: expect.stringMatching(/127\.0\.0\.1/) },
+      });
     } finally {
       body.destroy();
       await new Promise((resolve) => server.close(resolve));

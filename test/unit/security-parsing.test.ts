@@ -76,7 +76,13 @@ describe('security configuration', () => {
       auth: { mode: 'tokens', tokensFile: expect.stringMatching(/\/tokens$/), metricsRequireToken: true },
       allowCidrs: null,
       trustProxy: false,
-      httpLimits: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConcurrentStreams: 256, maxStreamsPerToken: 64, clientStallTimeoutMs: 60_000 },
+      httpLimits: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        maxConcurrentStreams: 256,
+        maxStreamsPerToken: 64,
+        clientStallTimeoutMs: 60_000,
+      },
     });
   });
 
@@ -112,7 +118,15 @@ describe('security configuration', () => {
 
   it('names every bad security variable in one error', () => {
     expect(
-      problems({ ...minimal, AUTH_MODE: 'none', AUTH_TOKENS_FILE: 'x', ALLOW_CIDRS: '10.0.0.0/40', TRUST_PROXY: 'true', MAX_CONCURRENT_STREAMS: '0', HTTP_MAX_HEADER_BYTES: '10' }),
+      problems({
+        ...minimal,
+        AUTH_MODE: 'none',
+        AUTH_TOKENS_FILE: 'x',
+        ALLOW_CIDRS: '10.0.0.0/40',
+        TRUST_PROXY: 'true',
+        MAX_CONCURRENT_STREAMS: '0',
+        HTTP_MAX_HEADER_BYTES: '10',
+      }),
     ).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^MAX_CONCURRENT_STREAMS:/),

@@ -10,10 +10,7 @@ import type { StreamProgress } from '../../src/observability/request-context';
  * streamBody on a real loopback connection: each test hands the server's
  * response a body it controls, and reads what a caller receives.
  */
-async function relay(
-  makeBody: () => Readable,
-  options: { expectedCrc64?: bigint; beforeStream?: (res: http.ServerResponse) => Promise<void> } = {},
-) {
+async function relay(makeBody: () => Readable, options: { expectedCrc64?: bigint; beforeStream?: (res: http.ServerResponse) => Promise<void> } = {}) {
   let settled!: (r: { result: StreamResult; progress: StreamProgress; counted: number; body: Readable }) => void;
   const outcome = new Promise<{ result: StreamResult; progress: StreamProgress; counted: number; body: Readable }>((resolve) => (settled = resolve));
   const serve = async (res: http.ServerResponse) => {
@@ -22,7 +19,11 @@ async function relay(
     const body = makeBody();
     const progress: StreamProgress = { bytes: 0 };
     let counted = 0;
-    const result = await streamBody(body, res as unknown as Response, { progress, onBytes: (n) => (counted += n), expectedCrc64: options.expectedCrc64 });
+    const result = await streamBody(body, res as unknown as Response, {
+      progress,
+      onBytes: (n) => (counted += n),
+      expectedCrc64: options.expectedCrc64,
+    });
     settled({ result, progress, counted, body });
   };
   // Fire and forget: the test reads the outcome through `settled`.

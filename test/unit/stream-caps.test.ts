@@ -45,7 +45,9 @@ async function serve(options: { tokens: boolean; maxConcurrentStreams: number; m
     logger: createLogger('silent'),
     metrics: new Metrics(),
     auth: options.tokens ? new StaticAuthenticator([greedy, other, third]) : undefined,
-    security: { limits: { ...DEFAULT_HTTP_LIMITS, maxConcurrentStreams: options.maxConcurrentStreams, maxStreamsPerToken: options.maxStreamsPerToken } },
+    security: {
+      limits: { ...DEFAULT_HTTP_LIMITS, maxConcurrentStreams: options.maxConcurrentStreams, maxStreamsPerToken: options.maxStreamsPerToken },
+    },
   });
   const server = http.createServer(app);
   // The service's side of each request, by the test's own id: requests sent at once may arrive in any order.

@@ -22,7 +22,15 @@ async function tokenCommand(...args: string[]): Promise<{ code: number; stdout: 
 
 describe('token create', () => {
   it('prints a new token once and the tokens-file line holding only its hash', async () => {
-    const { code, stdout } = await tokenCommand('create', 'reports-reader', '--scope', 'demo-bucket/reports/', '--scope', 'logs-bucket', '--downloads');
+    const { code, stdout } = await tokenCommand(
+      'create',
+      'reports-reader',
+      '--scope',
+      'demo-bucket/reports/',
+      '--scope',
+      'logs-bucket',
+      '--downloads',
+    );
     expect(code).toBe(0);
     const token = /^ {2}(odt_[A-Za-z0-9_-]{43})$/m.exec(stdout)![1];
     const line = stdout.trim().split('\n').at(-1)!;

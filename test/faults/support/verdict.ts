@@ -32,7 +32,11 @@ export interface Expectation {
 }
 
 /** GET (or HEAD) over a fresh connection, never rejecting: the outcome is the verdict. */
-export function fetchAndJudge(url: string, expected: Expectation, options: { headers?: Record<string, string>; method?: string; timeoutMs?: number } = {}): Promise<Judged> {
+export function fetchAndJudge(
+  url: string,
+  expected: Expectation,
+  options: { headers?: Record<string, string>; method?: string; timeoutMs?: number } = {},
+): Promise<Judged> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (judged: Judged) => {
@@ -61,7 +65,9 @@ export function fetchAndJudge(url: string, expected: Expectation, options: { hea
       timedOut = true;
       req.destroy(new Error('timed out'));
     }, options.timeoutMs ?? 30_000);
-    req.once('error', (error: NodeJS.ErrnoException) => settle({ verdict: 'no-answer', status: 0, bytes: 0, errorCode: error.code ?? error.message, timedOut }));
+    req.once('error', (error: NodeJS.ErrnoException) =>
+      settle({ verdict: 'no-answer', status: 0, bytes: 0, errorCode: error.code ?? error.message, timedOut }),
+    );
     req.end();
   });
 }

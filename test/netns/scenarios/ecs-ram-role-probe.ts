@@ -63,8 +63,7 @@ async function probe(emulator: MetadataEmulator): Promise<EcsRamRoleProbe> {
   return {
     accessKeyId: credential.accessKeyId,
     issuedAccessKeyId: issued?.accessKeyId,
-    sameTriple:
-      credential.accessKeySecret === issued?.accessKeySecret && credential.securityToken === issued?.securityToken,
+    sameTriple: credential.accessKeySecret === issued?.accessKeySecret && credential.securityToken === issued?.securityToken,
     calls: { ...emulator.calls },
     requests: [...emulator.requests],
     elapsedMs,

@@ -291,7 +291,9 @@ async function runColdStart(world: World): Promise<ColdStartResult> {
   const service = await startService(serviceEnv(world, { roleNamed: true, extra: { MAX_STREAMS_PER_TOKEN: '256' } }));
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   try {
-    const burst = Array.from({ length: COLD_START_REQUESTS }, () => sendRequest(`${service.baseUrl}${OBJECT_PATH}`, { agent, timeoutMs: 20_000, headers: AUTH }));
+    const burst = Array.from({ length: COLD_START_REQUESTS }, () =>
+      sendRequest(`${service.baseUrl}${OBJECT_PATH}`, { agent, timeoutMs: 20_000, headers: AUTH }),
+    );
     const writtenAt = await Promise.all(burst.map((request) => request.written));
     const answers = await Promise.all(burst.map((request) => request.answer));
     const issued = world.metadata.current();
@@ -394,7 +396,12 @@ function distinctWarnings(lines: readonly Record<string, unknown>[]): ServiceRun
   const counted = new Map<string, { count: number; level: unknown; msg: unknown; reason?: unknown; statusCode?: unknown }>();
   for (const line of lines) {
     if (typeof line.level !== 'number' || line.level < PINO_WARN) continue;
-    const entry = { level: line.level, msg: line.msg, reason: line.reason, statusCode: (line.res as { statusCode?: unknown } | undefined)?.statusCode };
+    const entry = {
+      level: line.level,
+      msg: line.msg,
+      reason: line.reason,
+      statusCode: (line.res as { statusCode?: unknown } | undefined)?.statusCode,
+    };
     const key = JSON.stringify(entry);
     const seen = counted.get(key);
     if (seen) seen.count += 1;
@@ -422,8 +429,7 @@ function ossRequestReport(record: RecordedRequest, issued: IssuedCredential | un
     status: record.status,
     signatureVersion: record.signatureVersion,
     principal: record.principal,
-    signedWithIssued:
-      issued !== undefined && record.accessKeyId === issued.accessKeyId && record.securityToken === issued.securityToken,
+    signedWithIssued: issued !== undefined && record.accessKeyId === issued.accessKeyId && record.securityToken === issued.securityToken,
     range: record.headers.range,
     rangeBehavior: record.headers['x-oss-range-behavior'],
   };

@@ -94,7 +94,9 @@ describe('Basic through the app', () => {
     const res = await request(app).get('/v1/objects/bkt/pub/a.txt').set('Authorization', basic('whoever', token));
     expect(res.status).toBe(200);
     expect(res.text).toBe('hello');
-    const line = logged.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request completed' || (l.req as { url?: string } | undefined)?.url === '/v1/objects/bkt/pub/a.txt');
+    const line = logged
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'request completed' || (l.req as { url?: string } | undefined)?.url === '/v1/objects/bkt/pub/a.txt');
     expect(line).toMatchObject({ caller: 'browser-user' });
     const everything = logged.join('');
     expect(everything).not.toContain(token);
@@ -120,15 +122,16 @@ describe('Basic through the app', () => {
     }
   });
 
-  it.each([['no Accept', undefined], ['*/*', '*/*'], ['application/json', 'application/json']])(
-    'challenges only with Bearer for %s (API clients are not prompted)',
-    async (_name, accept) => {
-      const req = request(app).get('/v1/objects/bkt?prefix=pub/');
-      const res = await (accept ? req.set('Accept', accept) : req.unset('Accept'));
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="oss-download-service"');
-    },
-  );
+  it.each([
+    ['no Accept', undefined],
+    ['*/*', '*/*'],
+    ['application/json', 'application/json'],
+  ])('challenges only with Bearer for %s (API clients are not prompted)', async (_name, accept) => {
+    const req = request(app).get('/v1/objects/bkt?prefix=pub/');
+    const res = await (accept ? req.set('Accept', accept) : req.unset('Accept'));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="oss-download-service"');
+  });
 
   it('serves /favicon.ico without a token (browsers never send one there), and nothing else beside it', async () => {
     const icon = await request(app).get('/favicon.ico');

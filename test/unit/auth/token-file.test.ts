@@ -11,7 +11,16 @@ describe('parseTokenFile', () => {
     expect(parsed).toEqual({
       ok: true,
       entries: [
-        { name: 'reports', hash: HASH, read: [{ bucket: 'bkt', prefix: 'reports/' }, { bucket: 'other', prefix: '' }], downloads: [''], metrics: false },
+        {
+          name: 'reports',
+          hash: HASH,
+          read: [
+            { bucket: 'bkt', prefix: 'reports/' },
+            { bucket: 'other', prefix: '' },
+          ],
+          downloads: [''],
+          metrics: false,
+        },
         { name: 'prom', hash: `sha256:${'b'.repeat(64)}`, read: [], downloads: [], metrics: true },
       ],
     });

@@ -42,7 +42,12 @@ describe('FairQueue', () => {
 
   it('removes a queued item and drains the rest in arrival order', () => {
     const queue = new FairQueue<string>();
-    for (const [owner, item] of [['a', 'a-1'], ['b', 'b-1'], ['a', 'a-2']]) queue.push(owner, item);
+    for (const [owner, item] of [
+      ['a', 'a-1'],
+      ['b', 'b-1'],
+      ['a', 'a-2'],
+    ])
+      queue.push(owner, item);
     expect(queue.remove('a', 'a-1')).toBe(true);
     expect(queue.remove('a', 'a-1')).toBe(false);
     expect(queue.size).toBe(2);

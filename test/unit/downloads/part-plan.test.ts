@@ -7,7 +7,11 @@ describe('planParts', () => {
 
   it('cuts a larger object into part-size pieces, the last one short', () => {
     const parts = planParts(25, 10, 5);
-    expect(parts.map((p) => [p.start, p.end])).toEqual([[0, 9], [10, 19], [20, 24]]);
+    expect(parts.map((p) => [p.start, p.end])).toEqual([
+      [0, 9],
+      [10, 19],
+      [20, 24],
+    ]);
     expect(parts.reduce((n, p) => n + partLength(p), 0)).toBe(25);
   });
 

@@ -57,7 +57,9 @@ describe('openJobTarget', () => {
   it.each(['temp', 'checkpoint', 'checkpointNext'] as const)('refuses a symlink at the %s side file instead of writing through it', async (side) => {
     const files = await openJobTarget(tree.root, 'f.bin');
     symlinkSync(path.join(tree.outside, 'victim'), path.join(tree.root, files[side]));
-    await expect(files.dir.openFile(files[side], constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC)).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(files.dir.openFile(files[side], constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC)).rejects.toMatchObject({
+      code: 'Conflict',
+    });
     await files.release(false);
     expect(readdirSync(tree.outside)).toEqual([]);
   });

@@ -1,10 +1,6 @@
 import { ManualClock } from '../../support/manual-clock';
 import { StsRegistry } from '../../../emulators/sts-registry';
-import {
-  createMetadataEmulator,
-  type MetadataEmulator,
-  type MetadataRequestRecord,
-} from '../../../emulators/metadata/metadata-emulator';
+import { createMetadataEmulator, type MetadataEmulator, type MetadataRequestRecord } from '../../../emulators/metadata/metadata-emulator';
 
 const TTL_HEADER = 'X-aliyun-ecs-metadata-token-ttl-seconds';
 const TOKEN_HEADER = 'X-aliyun-ecs-metadata-token';
@@ -23,9 +19,7 @@ describe('metadata emulator: counters', () => {
 
   /** The flow @alicloud/credentials runs with disableIMDSv1 and no role name, plus one credentials_uri read. */
   async function hardenedDiscoveryFlow(): Promise<void> {
-    const token = await (
-      await fetch(emulator.url('/latest/api/token'), { method: 'PUT', headers: { [TTL_HEADER]: '21600' } })
-    ).text();
+    const token = await (await fetch(emulator.url('/latest/api/token'), { method: 'PUT', headers: { [TTL_HEADER]: '21600' } })).text();
     const role = await (await fetch(emulator.url(ROLE_LIST), { headers: { [TOKEN_HEADER]: token } })).text();
     await fetch(emulator.url(`${ROLE_LIST}${role}`), { headers: { [TOKEN_HEADER]: token } });
     await fetch(emulator.url('/v1/credentials'));

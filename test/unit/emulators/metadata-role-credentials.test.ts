@@ -1,10 +1,6 @@
 import { ManualClock } from '../../support/manual-clock';
 import { StsRegistry } from '../../../emulators/sts-registry';
-import {
-  createMetadataEmulator,
-  type MetadataEmulator,
-  type MetadataEmulatorOptions,
-} from '../../../emulators/metadata/metadata-emulator';
+import { createMetadataEmulator, type MetadataEmulator, type MetadataEmulatorOptions } from '../../../emulators/metadata/metadata-emulator';
 
 const ROLE_LIST = '/latest/meta-data/ram/security-credentials/';
 const MINUTE = 60_000;
@@ -69,14 +65,7 @@ describe('metadata emulator: RAM role discovery and credentials', () => {
 
       const document = await readCredential();
 
-      expect(Object.keys(document)).toEqual([
-        'AccessKeyId',
-        'AccessKeySecret',
-        'Expiration',
-        'SecurityToken',
-        'LastUpdated',
-        'Code',
-      ]);
+      expect(Object.keys(document)).toEqual(['AccessKeyId', 'AccessKeySecret', 'Expiration', 'SecurityToken', 'LastUpdated', 'Code']);
       expect(document.Code).toBe('Success');
       expect(document.LastUpdated).toBe('2026-01-01T00:00:00Z');
       expect(document.Expiration).toBe('2026-01-01T06:00:00Z');
@@ -147,9 +136,7 @@ describe('metadata emulator: RAM role discovery and credentials', () => {
     it('refuses a policy that would rotate on every read', () => {
       const stsForNothing = new StsRegistry(new ManualClock());
 
-      expect(() => createMetadataEmulator({ sts: stsForNothing, credentialTtlMs: HOUR, rotateBeforeMs: HOUR })).toThrow(
-        RangeError,
-      );
+      expect(() => createMetadataEmulator({ sts: stsForNothing, credentialTtlMs: HOUR, rotateBeforeMs: HOUR })).toThrow(RangeError);
       // A valid emulator for afterEach to close.
       emulator = createMetadataEmulator({ sts: stsForNothing });
     });

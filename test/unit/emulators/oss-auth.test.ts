@@ -167,7 +167,9 @@ describe('OSS emulator: authentication and policy, through the real ali-oss clie
       ['v4', 'content-type', () => 'text/html'],
       ['v4', 'x-oss-meta-added', () => 'yes'],
     ] as const)('%s: answers SignatureDoesNotMatch when signed header %s changes', async (signature, header, change) => {
-      await client(credential, signature).getStream('docs/readme.txt').then((got) => readAll(got.stream));
+      await client(credential, signature)
+        .getStream('docs/readme.txt')
+        .then((got) => readAll(got.stream));
       const signed = emulator.requests[0];
 
       const tampered = await send(emulator, signed, { [header]: change(signed.headers[header] ?? '') });

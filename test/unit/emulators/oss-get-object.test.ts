@@ -167,9 +167,9 @@ describe('OSS emulator: GetObject and HeadObject, through the real ali-oss clien
         status: 412,
         code: 'PreconditionFailed',
       });
-      await expect(
-        oss.getStream('fox.txt', { headers: { 'If-Unmodified-Since': 'Fri, 02 Jan 2026 03:04:04 GMT' } }),
-      ).rejects.toMatchObject({ status: 412 });
+      await expect(oss.getStream('fox.txt', { headers: { 'If-Unmodified-Since': 'Fri, 02 Jan 2026 03:04:04 GMT' } })).rejects.toMatchObject({
+        status: 412,
+      });
     });
 
     it('evaluates If-Match before If-None-Match (RFC 7232 order)', async () => {

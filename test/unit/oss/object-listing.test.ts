@@ -16,7 +16,9 @@ describe('parseObjectListing (ListObjectsV2)', () => {
   });
 
   it('gives the continuation token as the cursor only while the listing is truncated', () => {
-    const truncated = parseObjectListing('<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>tok+/=</NextContinuationToken></ListBucketResult>');
+    const truncated = parseObjectListing(
+      '<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>tok+/=</NextContinuationToken></ListBucketResult>',
+    );
     const empty = parseObjectListing('<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>');
 
     expect(truncated).toEqual({ objects: [], prefixes: [], nextCursor: 'tok+/=' });

@@ -1,7 +1,12 @@
 import type { StsCredentials } from '../../../src/credentials/credentials-provider';
 import { OssRequestSigner } from '../../../src/oss/oss-request-signer';
 
-const triple = (n: number): StsCredentials => ({ accessKeyId: `STS.key-${n}`, accessKeySecret: `secret-${n}`, securityToken: `token-${n}`, expiresAt: null });
+const triple = (n: number): StsCredentials => ({
+  accessKeyId: `STS.key-${n}`,
+  accessKeySecret: `secret-${n}`,
+  securityToken: `token-${n}`,
+  expiresAt: null,
+});
 const GET = { method: 'GET' as const, bucket: 'b-1', key: 'k.txt' };
 const NOW = new Date('2026-12-03T07:30:00.000Z');
 
