@@ -13,6 +13,8 @@
  *   (GET /v1/objects/...), 8 at a time: a well-known parallel downloader on
  *   the same path, without verification or fsync.
  * Every job ends with every file's CRC64 verified (the job fails otherwise).
+ * BENCH_OSS_LATENCY_MS makes the emulator wait before every answer, as OSS's
+ * time to first byte does (a set with 0 files is left out).
  *
  * The service and the OSS emulator (this process) share the machine's CPUs,
  * so each run also records the CPU each used per file (/proc/PID/stat for
@@ -30,6 +32,8 @@ import { prependRun } from './lib/results-file';
 import { summarize, type Summary } from './lib/stats';
 
 const MiB = 1024 * 1024;
+/** BENCH_OSS_LATENCY_MS: time OSS takes to answer each request (0: loopback as is). */
+const OSS_LATENCY_MS = Number(process.env.BENCH_OSS_LATENCY_MS ?? 0);
 const RESULTS_FILE = path.join(__dirname, 'RESULTS-prefix.md');
 
 interface Set {
@@ -62,23 +66,28 @@ interface Run {
 
 async function main(): Promise<void> {
   const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
-  const sets: Set[] = [
-    {
-      name: `${Number(process.env.BENCH_SMALL_FILES ?? 1000)} objects of 64 KiB`,
-      prefix: 'small/',
-      files: Number(process.env.BENCH_SMALL_FILES ?? 1000),
-      bytes: 64 * 1024,
-    },
-    {
-      name: `${Number(process.env.BENCH_LARGE_FILES ?? 20)} objects of 64 MiB`,
-      prefix: 'large/',
-      files: Number(process.env.BENCH_LARGE_FILES ?? 20),
-      bytes: 64 * MiB,
-    },
-  ];
+  const sets = (
+    [
+      {
+        name: `${Number(process.env.BENCH_SMALL_FILES ?? 1000)} objects of 64 KiB`,
+        prefix: 'small/',
+        files: Number(process.env.BENCH_SMALL_FILES ?? 1000),
+        bytes: 64 * 1024,
+      },
+      {
+        name: `${Number(process.env.BENCH_LARGE_FILES ?? 20)} objects of 64 MiB`,
+        prefix: 'large/',
+        files: Number(process.env.BENCH_LARGE_FILES ?? 20),
+        bytes: 64 * MiB,
+      },
+    ] satisfies Set[]
+  ).filter((set) => set.files > 0);
   const work = mkdtempSync(path.join(os.tmpdir(), 'oss-download-prefix-bench-'));
   const emulators = await startEmulators();
   const { oss } = emulators;
+  // Loopback OSS answers at once, so a serial job is bound by CPU like the parallel one; real OSS
+  // takes milliseconds to its first byte, which is what parallel files are for. Every request waits this long.
+  if (OSS_LATENCY_MS > 0) oss.injectFault({ kind: 'latency', ms: OSS_LATENCY_MS, times: Infinity });
   for (const set of sets) {
     for (let i = 0; i < set.files; i++) oss.putGeneratedObject(BUCKET, `${set.prefix}${String(i).padStart(4, '0')}.bin`, set.bytes, i + 1);
   }
@@ -211,6 +220,9 @@ function report(figures: SetFigures[], rounds: number): string {
     '',
     `\`npm run bench:prefix\` on ${cores} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}, ${rounds} interleaved rounds.`,
     'Two built services (DOWNLOAD_FILES_PARALLELISM 8 and 1) in child processes, the OSS emulator in the benchmark process, all sharing the CPUs.',
+    OSS_LATENCY_MS > 0
+      ? `The emulator waited ${OSS_LATENCY_MS} ms before answering every request (BENCH_OSS_LATENCY_MS): OSS's time to first byte, which loopback does not have.`
+      : 'The emulator answered at once (loopback, BENCH_OSS_LATENCY_MS=0).',
     "Every job verifies each file's CRC64 and fsyncs it and its folder; aria2c does neither, so it is the faster side by construction.",
     `Load average when the run ended: ${os
       .loadavg()

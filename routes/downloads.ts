@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { allows, isValidBucketName, type AllowList } from '../src/access-policy';
+import { allows, type AllowList } from '../src/access-policy';
+import { isValidBucketName } from '../src/oss/bucket-name';
 import { acquireDownloadSlot, callerOwner, OPEN_CALLER, requireDownloadPath, requireScope } from '../src/auth/caller-access';
 import type { ConcurrencyLimiter } from '../src/auth/concurrency-limiter';
 import type { Clock } from '../src/clock';

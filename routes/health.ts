@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { CredentialsProvider } from '../src/credentials/credentials-provider';
+import type { CredentialsProvider } from '../src/credentials/credential-provider-wrapper';
 import { AppError } from '../src/errors';
 
 /** What readiness needs of the shutdown state: src/lifecycle.ts's Lifecycle, or a test's plain object. */

@@ -1,5 +1,6 @@
 import { commaList } from './comma-list';
 import { AppError } from './errors';
+import { isValidBucketName } from './oss/bucket-name';
 
 /**
  * This service's own read policy (OSS_ALLOW), checked before any OSS request.
@@ -20,13 +21,6 @@ export type AllowList = readonly AllowEntry[] | '*';
 
 export type ParseResult = { ok: true; value: AllowList } | { ok: false; error: string };
 
-// OSS bucket naming rules: 3-63 characters, lower-case letters, digits and
-// hyphens, starting and ending with a letter or digit.
-const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-
-export function isValidBucketName(name: string): boolean {
-  return BUCKET_NAME.test(name);
-}
 
 export function parseAllowList(raw: string): ParseResult {
   const items = commaList(raw);

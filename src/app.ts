@@ -1,7 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Authenticator } from './auth/authenticator';
-import type { CredentialsProvider } from './credentials/credentials-provider';
+import type { CredentialsProvider } from './credentials/credential-provider-wrapper';
 import { AppError } from './errors';
 import { basicChallenge } from './http/basic-challenge';
 import { cors, type CorsOrigins } from './http/cors';

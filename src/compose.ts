@@ -13,7 +13,7 @@ import type { TokenFileAuthenticator } from './auth/authenticator';
 import { loadAuthenticator } from './auth/load-authenticator';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import type { CredentialProviderWrapper } from './credentials/credentials-provider';
+import type { CredentialProviderWrapper } from './credentials/credential-provider-wrapper';
 import { DownloadManager } from './downloads/download-manager';
 import { checkDownloadRoot } from './downloads/download-root';
 import type { FreeSpace } from './downloads/free-space';

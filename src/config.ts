@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { isValidBucketName, parseAllowList, type AllowList } from './access-policy';
+import { parseAllowList, type AllowList } from './access-policy';
+import { isValidBucketName } from './oss/bucket-name';
 import { parseCidrs } from './http/cidr-allowlist';
 import { parseCorsOrigins, type CorsOrigins } from './http/cors';
 import { DEFAULT_HTTP_LIMITS as D, defaultStreamsPerToken, type HttpLimits } from './http/limits';

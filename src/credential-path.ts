@@ -1,7 +1,7 @@
 import type { Clock } from './clock';
 import type { Config } from './config';
 import { createCredentialProviderWrapper } from './credentials/create-credential-provider-wrapper';
-import type { CredentialProviderWrapper } from './credentials/credentials-provider';
+import type { CredentialProviderWrapper } from './credentials/credential-provider-wrapper';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { AliOssStore } from './oss/ali-oss-store';

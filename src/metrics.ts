@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import { crc64Choice } from './crc64-choice';
-import type { CredentialsProvider } from './credentials/credentials-provider';
+import type { CredentialsProvider } from './credentials/credential-provider-wrapper';
 
 /**
  * Prometheus metrics, on a registry of the app's own (tests build many apps in

@@ -7,7 +7,7 @@ import {
   type CredentialSource,
   type CredentialsProvider,
   type StsCredentials,
-} from '../../src/credentials/credentials-provider';
+} from '../../src/credentials/credential-provider-wrapper';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
 import { AliOssStore } from '../../src/oss/ali-oss-store';

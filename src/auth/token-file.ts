@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isValidBucketName, type AllowEntry } from '../access-policy';
+import type { AllowEntry } from '../access-policy';
+import { isValidBucketName } from '../oss/bucket-name';
 
 /**
  * AUTH_TOKENS_FILE: one caller per line, fields separated by whitespace; `#`

@@ -5,7 +5,7 @@ import {
   URICredentialsProvider,
 } from '@alicloud/credentials';
 import type { CredentialsConfig } from '../config';
-import type { CredentialSource, StsCredentials } from './credentials-provider';
+import type { CredentialSource, StsCredentials } from './credential-provider-wrapper';
 
 /**
  * The only module that imports @alicloud/credentials.

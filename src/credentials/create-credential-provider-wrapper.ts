@@ -3,7 +3,7 @@ import type { CredentialsConfig } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { createAlibabaCredentialSource } from './alibaba-credential-source';
-import { CredentialProviderWrapper, type CredentialSource, type RefreshEvent } from './credentials-provider';
+import { CredentialProviderWrapper, type CredentialSource, type RefreshEvent } from './credential-provider-wrapper';
 
 /**
  * The production wiring of the credential path: the configured

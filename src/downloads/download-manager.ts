@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { allows, isValidBucketName, type AllowList } from '../access-policy';
+import { allows, type AllowList } from '../access-policy';
+import { isValidBucketName } from '../oss/bucket-name';
 import type { Clock } from '../clock';
 import type { DownloadsConfig } from '../config';
 import { AppError, isAppError } from '../errors';

@@ -1,4 +1,4 @@
-import { isValidBucketName } from '../access-policy';
+import { isValidBucketName } from '../oss/bucket-name';
 import { AppError } from '../errors';
 import { objectKeyProblem } from '../oss/object-key';
 

@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import { AppError, isAppError } from '../errors';
-import type { CredentialsProvider, StsCredentials } from '../credentials/credentials-provider';
+import type { CredentialsProvider, StsCredentials } from '../credentials/credential-provider-wrapper';
 import { parseObjectListing } from './object-listing';
 import type { ListPage, ListRequest, ObjectRequest, ObjectResponse, ObjectStore, VersionListRequest, VersionPage } from './object-store';
 import { OssRequestSigner, type OssRequest, type RegionEndpoint } from './oss-request-signer';

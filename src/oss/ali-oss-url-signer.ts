@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import OSS from 'ali-oss';
 import type { Clock } from '../clock';
-import type { CredentialsProvider, StsCredentials } from '../credentials/credentials-provider';
+import type { CredentialsProvider, StsCredentials } from '../credentials/credential-provider-wrapper';
 import { AppError } from '../errors';
 import type { AliOssOptions, SignatureUrlV1 } from './ali-oss-internals';
 import { credentialOptions } from './oss-request-signer';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { stringify } from 'node:querystring';
 import OSS from 'ali-oss';
 import mime from 'mime';
-import type { StsCredentials } from '../credentials/credentials-provider';
+import type { StsCredentials } from '../credentials/credential-provider-wrapper';
 import type { AliOssHeaderSigning, AliOssOptions } from './ali-oss-internals';
 
 /**

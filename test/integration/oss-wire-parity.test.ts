@@ -5,7 +5,7 @@ import path from 'node:path';
 import { AliOssStore, type AliOssStoreOptions } from '../../src/oss/ali-oss-store';
 import type { ObjectStore } from '../../src/oss/object-store';
 import { encodeVersionCursor } from '../../src/oss/version-listing';
-import type { CredentialStatus, CredentialsProvider, StsCredentials } from '../../src/credentials/credentials-provider';
+import type { CredentialStatus, CredentialsProvider, StsCredentials } from '../../src/credentials/credential-provider-wrapper';
 
 /**
  * The bytes the store puts on the wire, request by request, against what the

@@ -1,4 +1,4 @@
-import type { CredentialStatus, CredentialsProvider, StsCredentials } from '../../src/credentials/credentials-provider';
+import type { CredentialStatus, CredentialsProvider, StsCredentials } from '../../src/credentials/credential-provider-wrapper';
 import { AppError } from '../../src/errors';
 
 /** A CredentialsProvider for route tests: valid or not, as the test says. */

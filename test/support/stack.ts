@@ -11,7 +11,7 @@ import { loadConfig, type DownloadsConfig } from '../../src/config';
 import type { DownloadManager } from '../../src/downloads/download-manager';
 import type { FreeSpace } from '../../src/downloads/free-space';
 import type { RetryPolicy } from '../../src/downloads/retry';
-import type { CredentialProviderWrapper } from '../../src/credentials/credentials-provider';
+import type { CredentialProviderWrapper } from '../../src/credentials/credential-provider-wrapper';
 import type { Metrics } from '../../src/metrics';
 import type { ObjectStore } from '../../src/oss/object-store';
 import { createMetadataEmulator, type MetadataEmulator } from '../../emulators/metadata/metadata-emulator';

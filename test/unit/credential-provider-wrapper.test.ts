@@ -1,5 +1,5 @@
 import { ManualClock } from '../support/manual-clock';
-import { CredentialProviderWrapper, type CredentialSource, type StsCredentials } from '../../src/credentials/credentials-provider';
+import { CredentialProviderWrapper, type CredentialSource, type StsCredentials } from '../../src/credentials/credential-provider-wrapper';
 import { AppError } from '../../src/errors';
 
 const MINUTE = 60_000;

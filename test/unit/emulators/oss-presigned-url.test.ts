@@ -1,7 +1,7 @@
 import { createOssEmulator, type OssEmulator } from '../../../emulators/oss/oss-emulator';
 import { type IssuedCredential, StsRegistry } from '../../../emulators/sts-registry';
 import { ManualClock } from '../../support/manual-clock';
-import type { CredentialsProvider, StsCredentials } from '../../../src/credentials/credentials-provider';
+import type { CredentialsProvider, StsCredentials } from '../../../src/credentials/credential-provider-wrapper';
 import { AliOssUrlSigner } from '../../../src/oss/ali-oss-url-signer';
 
 const BUCKET = 'media-bucket';

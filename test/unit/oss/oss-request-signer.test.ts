@@ -1,4 +1,4 @@
-import type { StsCredentials } from '../../../src/credentials/credentials-provider';
+import type { StsCredentials } from '../../../src/credentials/credential-provider-wrapper';
 import { OssRequestSigner } from '../../../src/oss/oss-request-signer';
 
 const triple = (n: number): StsCredentials => ({
