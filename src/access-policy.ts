@@ -21,7 +21,6 @@ export type AllowList = readonly AllowEntry[] | '*';
 
 export type ParseResult = { ok: true; value: AllowList } | { ok: false; error: string };
 
-
 export function parseAllowList(raw: string): ParseResult {
   const items = commaList(raw);
   if (items.length === 0) return { ok: false, error: 'must name at least one bucket, or *' };
