@@ -102,6 +102,12 @@ export class DirectoryHandle {
       await handle.close();
       throw notRegular(this.show(name));
     }
+    // A second name for the same file (a hard link planted beside a checkpoint) would have OSS's bytes
+    // written into a file somewhere else: only a file with this one name is written to.
+    if ((flags & (constants.O_WRONLY | constants.O_RDWR)) !== 0 && stat.nlink > 1) {
+      await handle.close();
+      throw new AppError('Conflict', `${this.show(name)} has other hard links; the download does not write through it. Remove it and try again.`);
+    }
     return handle;
   }
 
@@ -192,12 +198,18 @@ export class DirectoryHandle {
       this.syncing = this.handle.sync().finally(() => (this.syncing = undefined));
       return this.syncing;
     }
-    this.syncNext ??= this.syncing
-      .catch(() => undefined)
-      .then(() => {
+    // A caller that joins now may have renamed before the fsync in flight started, which then covered it:
+    // if that fsync fails, the caller fails too (the next one could succeed with the error already reported).
+    this.syncNext ??= this.syncing.then(
+      () => {
         this.syncNext = undefined;
         return this.sync();
-      });
+      },
+      (err: unknown) => {
+        this.syncNext = undefined;
+        throw err;
+      },
+    );
     return this.syncNext;
   }
 

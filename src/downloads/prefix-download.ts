@@ -104,31 +104,36 @@ export async function downloadPrefix(
     const seen = new Set<string>();
     const pool = new TaskPool(options.filesParallelism);
     let cursor: string | undefined;
-    do {
-      const page = await retrying(options.retry, signal, () =>
-        store.listObjects({ bucket: spec.bucket, prefix: spec.prefix, limit: options.pageSize ?? 1000, cursor }),
-      );
-      for (const object of page.objects) {
-        if (signal.aborted) break;
-        progress.filesListed += 1;
-        progress.bytesListed += object.size;
-        const relative = object.key.slice(spec.prefix.length);
-        if (spec.delete) seen.add(relative);
-        changed();
-        await pool.run(async () => {
-          try {
-            const outcome = await syncFile(store, spec, options, signal, listener, { manifest, folders }, object, relative);
-            if (outcome === 'skipped') progress.filesSkipped += 1;
-            else progress.filesDone += 1;
-            changed();
-          } catch (err) {
-            if (!signal.aborted) fail(object.key, err);
-          }
-        });
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined && !signal.aborted);
-    await pool.idle();
+    // A listing page that fails leaves the loop with files still running: they finish (and are published
+    // and recorded) before the job ends, because the folders they write through close with it.
+    try {
+      do {
+        const page = await retrying(options.retry, signal, () =>
+          store.listObjects({ bucket: spec.bucket, prefix: spec.prefix, limit: options.pageSize ?? 1000, cursor }),
+        );
+        for (const object of page.objects) {
+          if (signal.aborted) break;
+          progress.filesListed += 1;
+          progress.bytesListed += object.size;
+          const relative = object.key.slice(spec.prefix.length);
+          if (spec.delete) seen.add(relative);
+          changed();
+          await pool.run(async () => {
+            try {
+              const outcome = await syncFile(store, spec, options, signal, listener, { manifest, folders }, object, relative);
+              if (outcome === 'skipped') progress.filesSkipped += 1;
+              else progress.filesDone += 1;
+              changed();
+            } catch (err) {
+              if (!signal.aborted) fail(object.key, err);
+            }
+          });
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined && !signal.aborted);
+    } finally {
+      await pool.idle();
+    }
     if (signal.aborted) throw signal.reason;
     progress.listed = true;
     changed();

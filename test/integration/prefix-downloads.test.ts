@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MANIFEST_NAME } from '../../src/downloads/sync-manifest';
+import { AppError } from '../../src/errors';
+import type { ListPage, ListRequest } from '../../src/oss/object-store';
 import { api, filesUnder, postDownload } from '../support/downloads';
 import { BUCKET, startStack, type Stack } from '../support/stack';
 
@@ -177,15 +179,22 @@ describe('prefix downloads: one request per small file', () => {
   let stack: Stack;
   /** Runs after each listing page is read: lets a test change an object between the listing and its GET. */
   let afterListing: () => void = () => undefined;
+  /** Reads a listing page (default: the real one): lets a test claim a next page and fail it. */
+  let listing: (r: ListRequest, real: (r: ListRequest) => Promise<ListPage>) => Promise<ListPage> = (r, real) => real(r);
+  /** Awaited by every object GET before it goes to OSS: lets a test hold files in flight. */
+  let beforeGet: () => Promise<void> = () => Promise.resolve();
   beforeAll(async () => {
     stack = await startStack({
       downloads: {
         wrapStore: (store) => ({
-          getObject: (r) => store.getObject(r),
+          getObject: async (r) => {
+            await beforeGet();
+            return store.getObject(r);
+          },
           headObject: (r) => store.headObject(r),
           listObjectVersions: (r) => store.listObjectVersions(r),
           listObjects: async (r) => {
-            const page = await store.listObjects(r);
+            const page = await listing(r, (x) => store.listObjects(x));
             afterListing();
             return page;
           },
@@ -197,6 +206,8 @@ describe('prefix downloads: one request per small file', () => {
   beforeEach(() => {
     stack.oss.resetCounters();
     afterListing = () => undefined;
+    listing = (r, real) => real(r);
+    beforeGet = () => Promise.resolve();
   });
 
   const requests = (method: string) => stack.oss.requests.filter((r) => r.method === method && r.key !== '').map((r) => r.key);
@@ -208,6 +219,33 @@ describe('prefix downloads: one request per small file', () => {
     expect(requests('HEAD')).toEqual([]);
     expect(requests('GET').sort()).toEqual(['one/f0.txt', 'one/f1.txt', 'one/f2.txt', 'one/f3.txt', 'one/f4.txt']);
     expect(stack.oss.requests.filter((r) => r.method === 'GET' && r.key !== '').every((r) => r.headers['if-match'] !== undefined)).toBe(true);
+  });
+
+  it('waits for the files in flight when a later listing page fails: they are published, and the job fails with the listing error', async () => {
+    for (let i = 0; i < 3; i += 1) stack.oss.putObject(BUCKET, `paged/f${i}.txt`, `file ${i}`);
+    // Page 1 (the three keys) claims a page 2; every GET waits until page 2 has failed, so the three files are
+    // still running when the listing error leaves the loop.
+    let releaseGets!: () => void;
+    const getsReleased = new Promise<void>((resolve) => (releaseGets = resolve));
+    let waiting = 0;
+    const allWaiting = new Promise<void>((resolve) => {
+      beforeGet = () => {
+        if (++waiting === 3) resolve();
+        return getsReleased;
+      };
+    });
+    listing = async (r, real) => {
+      if (r.cursor === undefined) return { ...(await real(r)), nextCursor: 'page-2' };
+      await allWaiting;
+      releaseGets();
+      throw new AppError('NoSuchBucket', 'The bucket went away between two listing pages.');
+    };
+    const res = await postDownload(stack, { bucket: BUCKET, prefix: 'paged/', path: 'paged' });
+    expect(res.body.code).toBe('NoSuchBucket');
+    const job = (await api(stack, 'GET', res.headers.get('location')!)).body;
+    expect(job).toMatchObject({ state: 'failed', filesDone: 3, filesFailed: 0, failures: [] });
+    for (let i = 0; i < 3; i += 1) expect(readFileSync(path.join(stack.downloadRoot!, `paged/f${i}.txt`), 'utf8')).toBe(`file ${i}`);
+    expect(filesUnder(path.join(stack.downloadRoot!, 'paged')).filter((f) => f.includes('.oss-download') && f !== MANIFEST_NAME)).toEqual([]);
   });
 
   it('fetches the new version of an object replaced between the listing and its GET', async () => {

@@ -1,5 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  constants,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sandboxTree } from '../../support/sandbox-tree';
@@ -62,6 +74,19 @@ describe('openJobTarget', () => {
     });
     await files.release(false);
     expect(readdirSync(tree.outside)).toEqual([]);
+  });
+
+  it('refuses to write through a temporary file that is a hard link to a file elsewhere (a planted resume)', async () => {
+    const files = await openJobTarget(tree.root, 'f.bin');
+    const victim = path.join(tree.outside, 'victim');
+    writeFileSync(victim, 'keep me');
+    linkSync(victim, path.join(tree.root, files.temp));
+    // Reading it is harmless (a checkpoint's temp file is read back to verify it); writing would change the victim.
+    await (await files.dir.openFile(files.temp, constants.O_RDONLY)).close();
+    await expect(files.dir.openFile(files.temp, constants.O_RDWR | constants.O_CREAT)).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(files.dir.openFile(files.temp, constants.O_WRONLY)).rejects.toMatchObject({ code: 'Conflict' });
+    await files.release(false);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
   });
 
   it.each(['temp', 'checkpoint', 'checkpointNext'] as const)('refuses a FIFO at the %s side file at once, for reading and writing', async (side) => {
