@@ -49,6 +49,8 @@ export async function fetchPart(
   const abort = () => body.destroy();
   signal.addEventListener('abort', abort, { once: true });
   try {
+    // Canceled while OSS was still to answer: the listener above never fires for a signal already aborted.
+    signal.throwIfAborted();
     checkSpan(response.status, response.headers, part, object);
     onHeaders?.(response.headers);
     const writer = new PartWriter(file, part.start, onBytes);
