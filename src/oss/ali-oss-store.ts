@@ -169,7 +169,7 @@ export class AliOssStore implements ObjectStore {
     const signed = this.signer.sign(request, creds);
     let answer: OssAnswer;
     try {
-      answer = await this.transport.send(request.method, signed);
+      answer = await this.transport.send(signed);
     } catch (err) {
       throw this.noAnswer(err, what);
     }
@@ -193,10 +193,7 @@ export class AliOssStore implements ObjectStore {
   /** For `Content-Range: bytes *\/size` on a 416, when OSS's answer did not say the size. */
   private async objectSize(request: ObjectRequest, creds: StsCredentials): Promise<number | undefined> {
     try {
-      const head = await this.transport.send(
-        'HEAD',
-        this.signer.sign(objectRequest('HEAD', request.bucket, request.key, {}, request.versionId), creds),
-      );
+      const head = await this.transport.send(this.signer.sign(objectRequest('HEAD', request.bucket, request.key, {}, request.versionId), creds));
       head.body.resume();
       const length = Number(head.headers['content-length']);
       return head.status === 200 && Number.isFinite(length) ? length : undefined;

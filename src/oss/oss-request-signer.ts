@@ -33,6 +33,8 @@ export interface OssRequest {
 }
 
 export interface SignedRequest {
+  /** The method it was signed for: the only one it may be sent with. */
+  method: 'GET' | 'HEAD';
   /** `http://127.0.0.1:PORT` for an IP endpoint, else `https://{bucket}.{endpoint host}`. */
   origin: string;
   /** Path and query. */
@@ -86,6 +88,7 @@ export class OssRequestSigner {
     // An IP endpoint (an emulator, a gateway) is asked path-less, with the bucket's OSS host name in Host.
     if (ipEndpoint) headers.host = `${request.bucket}.oss-${region}.aliyuncs.com`;
     return {
+      method: request.method,
       origin: ipEndpoint ? base.origin : `${base.protocol}//${request.bucket}.${base.host}`,
       path: requestPath(request),
       headers,

@@ -44,11 +44,11 @@ export class OssTransport {
   }
 
   /** Rejects with undici's error when no answer came (oss-errors.ts `networkError` reads it). */
-  async send(method: 'GET' | 'HEAD', request: SignedRequest): Promise<OssAnswer> {
+  async send(request: SignedRequest): Promise<OssAnswer> {
     const answer = await this.agent.request({
       origin: request.origin,
       path: request.path,
-      method,
+      method: request.method,
       headers: request.headers,
       // undici closes the connection after a HEAD unless told not to (a guard against servers that
       // send a body with it); OSS does not, and urllib kept it open: same wire, and the socket is reused.
